@@ -1,0 +1,41 @@
+/**
+ * Names in bronze: the stream directory of the Parquet layout and the warehouse table `br_<stream>`.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * The bronze name of a stream: `orders` → `orders`, `sales.orders` → `sales_orders`. Characters that
+ * are unsafe in a path segment (`/`, `\`, NUL, control characters) and the namespace dot become `_`;
+ * unicode, spaces and case are kept (the warehouse quotes identifiers). A leading `_` or `.` is
+ * prefixed with `s` so readers never mistake a stream for hidden bookkeeping.
+ */
+export function bronzeStreamName(stream: string): string {
+  // eslint-disable-next-line no-control-regex
+  let n = stream.replace(/[./\\\u0000-\u001f\u007f]/g, '_');
+  if (n.startsWith('_') || n.startsWith('.')) n = `s${n}`;
+  return n || 's_';
+}
+
+/** PostgreSQL truncates identifiers at 63 bytes: keep them unique with a short hash. */
+export function pgIdentifier(name: string): string {
+  if (Buffer.byteLength(name, 'utf8') <= 63) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  let cut = name;
+  while (Buffer.byteLength(cut, 'utf8') > 54) cut = cut.slice(0, -1);
+  return `${cut}_${hash}`;
+}
+
+/** The warehouse table of a stream: `br_<bronze name>`. */
+export function warehouseTableName(bronzeName: string): string {
+  return pgIdentifier(`br_${bronzeName}`);
+}
+
+/** `"a ""b"""` — a quoted PostgreSQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The state key of a stream, with its partition when split (`orders#2/4`). */
+export function stateKey(stream: string, partition?: { index: number; count: number }): string {
+  return partition && partition.count > 1 ? `${stream}#${partition.index}/${partition.count}` : stream;
+}

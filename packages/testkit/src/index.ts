@@ -1,0 +1,2 @@
+export * from './services/ports.ts';
+export * from './services/postgres.ts';

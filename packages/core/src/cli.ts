@@ -1,0 +1,251 @@
+/**
+ * The CLI every kit exposes as `kits/<source>/dist/main.js`:
+ * `spec | check | discover | run [streams...] | state show|reset [streams...]`.
+ * Results go to stdout as JSON; logs go to stderr. Exit codes: see {@link EXIT}.
+ */
+import { randomUUID } from 'node:crypto';
+import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
+import type { BronzeTarget } from './bronze/types.js';
+import { configJsonSchema, describeSettings, loadConfig, readConfigFile } from './config.js';
+import { DatakitError, EXIT, isDatakitError, toDatakitError } from './errors.js';
+import { createLogger } from './logger.js';
+import { RunMetrics } from './metrics.js';
+import { redactor } from './redact.js';
+import { withRetries } from './retry.js';
+import { runStreams, selectStreams } from './runner.js';
+import { runtimeSettings, type RuntimeSettings } from './runtime.js';
+import { createTarget } from './targets.js';
+import type { Context, Kit } from './types.js';
+import { isoFromMicros, microsFromDate, stringifyExact } from './values.js';
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIO {
+  env?: NodeJS.ProcessEnv;
+  stdout?: (text: string) => void;
+  logger?: Logger;
+  /** Aborts like SIGTERM (tests); the real CLI wires process signals. */
+  signal?: AbortSignal;
+}
+
+interface Loaded<C> {
+  config: C;
+  runtime: RuntimeSettings;
+  logger: Logger;
+}
+
+/** Parse `i/n` (0-based partition i of n). */
+function parsePartition(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new DatakitError('CONFIG.INVALID', `--partition ${text}: expected i/n with 0 <= i < n`, { fix: 'e.g. --partition 0/4' });
+  return { index, count };
+}
+
+/**
+ * Run the CLI for a kit and resolve with the exit code (does not exit).
+ * @example process.exitCode = await runCli(postgresKit, process.argv.slice(2));
+ */
+export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const out = io.stdout ?? ((t: string) => process.stdout.write(t));
+  const print = (v: unknown): void => out(redactor.scrub(stringifyExact(v, 2)) + '\n');
+  let logger: Logger | undefined = io.logger;
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason));
+  let exitCode: number = EXIT.OK;
+
+  const load = (opts: { config?: string }): Loaded<C> => {
+    const configPath = opts.config ?? env.DATAKIT_CONFIG;
+    const file = configPath ? readConfigFile(configPath) : {};
+    const rt = loadConfig(runtimeSettings, { env, file });
+    const kc = loadConfig(kit.config, { env, file });
+    redactor.add([...rt.secrets, ...kc.secrets]);
+    logger ??= createLogger({ name: kit.name, ...(env.LOG_LEVEL ? { level: env.LOG_LEVEL } : {}) });
+    return { config: kc.config, runtime: rt.config, logger };
+  };
+  const context = (l: Loaded<C>, runId: string, partition?: Context['partition']): Context => ({
+    logger: l.logger,
+    signal: controller.signal,
+    batchSize: l.runtime.batchSize,
+    runId,
+    ...(partition ? { partition } : {}),
+  });
+  const retrying = <T>(l: Loaded<C>, what: string, fn: () => Promise<T>): Promise<T> =>
+    withRetries(fn, { maxRetries: l.runtime.maxRetries, logger: l.logger, what, signal: controller.signal });
+  const openTarget = async (l: Loaded<C>, source: string): Promise<BronzeTarget> => {
+    const target = await createTarget(l.runtime);
+    await retrying(l, 'bronze target', () => target.open(source));
+    return target;
+  };
+
+  const program = new Command()
+    .name(`${kit.name}-extractor`)
+    .description(`Datakits ${kit.name} extractor ${kit.version}: lands ${kit.name} data exactly in bronze.`)
+    .version(kit.version)
+    .addOption(new Option('-c, --config <file>', 'config file (YAML or JSON) with settings and per-stream options'))
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
+
+  program.command('spec').description('print the configuration schema (JSON Schema) and settings table').action(() => {
+    const kitSchema = configJsonSchema(kit.config);
+    const coreSchema = configJsonSchema(runtimeSettings);
+    print({
+      kit: kit.name,
+      version: kit.version,
+      config: { ...kitSchema, properties: { ...(kitSchema.properties as object), ...(coreSchema.properties as object) } },
+      settings: [...describeSettings(kit.config), ...describeSettings(runtimeSettings)],
+    });
+  });
+
+  program.command('check').description('connect to the source and the bronze target and prove both can be used').action(async () => {
+    const l = load(program.opts());
+    const ctx = context(l, randomUUID());
+    await retrying(l, 'check', () => kit.check(ctx, l.config));
+    const target = await openTarget(l, l.runtime.bronzeSource ?? kit.name);
+    await target.close();
+    l.logger.info({ bronze: target.location }, 'check passed');
+    print({ status: 'succeeded', source: 'ok', bronze: target.location });
+  });
+
+  program.command('discover').description('print the catalog: streams with columns, logical types, keys and cursor candidates').action(async () => {
+    const l = load(program.opts());
+    const streams = await retrying(l, 'discover', () => kit.discover(context(l, randomUUID()), l.config));
+    print({ kit: kit.name, streams: streams.map(({ source: _source, ...s }) => s) });
+  });
+
+  program
+    .command('run')
+    .description('extract the named streams (default: all, filtered by STREAMS_INCLUDE/EXCLUDE) into bronze')
+    .argument('[streams...]', 'stream names')
+    .option('--state-reset', 'forget the stored state of the selected streams first (full reload, swapped in atomically)')
+    .option('--partition <i/n>', 'read partition i of n (0-based) of each stream: disjoint key ranges')
+    .action(async (names: string[], opts: { stateReset?: boolean; partition?: string }) => {
+      const l = load(program.opts());
+      const partition = opts.partition ? parsePartition(opts.partition) : undefined;
+      const started = new Date();
+      const runId = randomUUID();
+      const source = l.runtime.bronzeSource ?? kit.name;
+      const run = { source, runId, loadedAtMicros: microsFromDate(started), logger: l.logger };
+      const ctx = context(l, runId, partition);
+      const metrics = new RunMetrics();
+      l.logger.info({ runId, source, partition: opts.partition }, 'run started');
+      const all = await retrying(l, 'discover', () => kit.discover(ctx, l.config));
+      const streams = selectStreams(all, names, l.runtime.include, l.runtime.exclude);
+      const target = await openTarget(l, source);
+      try {
+        const keys = streams.map((s) => (partition && partition.count > 1 ? `${s.name}#${partition.index}/${partition.count}` : s.name));
+        if (opts.stateReset) await target.resetState(source, keys);
+        const states = await target.loadState(source);
+        const reports = await runStreams({ kit, config: l.config, runtime: l.runtime, ctx, target, run, streams, states, metrics });
+        const failed = reports.filter((r) => r.status === 'failed');
+        const interrupted = controller.signal.aborted || reports.some((r) => r.status === 'interrupted');
+        const status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';
+        const finished = new Date();
+        print({
+          kit: kit.name,
+          version: kit.version,
+          runId,
+          source,
+          bronze: target.location,
+          status,
+          startedAt: isoFromMicros(run.loadedAtMicros),
+          finishedAt: finished.toISOString(),
+          durationSeconds: (finished.getTime() - started.getTime()) / 1000,
+          rows: reports.reduce((a, r) => a + r.rows, 0),
+          bytes: reports.reduce((a, r) => a + r.bytes, 0),
+          streams: reports,
+        });
+        if (failed.length) {
+          const code = failed[0]!.error?.code;
+          exitCode = code ? new DatakitError(code, '').exitCode : EXIT.INTERNAL;
+        } else if (interrupted) exitCode = signalExit(controller.signal.reason);
+        l.logger.info({ status, rows: reports.reduce((a, r) => a + r.rows, 0), streams: reports.length }, 'run finished');
+      } finally {
+        await target.close().catch(() => undefined);
+        if (l.runtime.pushgatewayUrl) {
+          await metrics.push(l.runtime.pushgatewayUrl, kit.name, source).catch((e: unknown) => l.logger.warn({ err: String(e) }, 'metrics push failed'));
+        }
+      }
+    });
+
+  const state = program.command('state').description('show or reset stored state');
+  state
+    .command('show')
+    .argument('[streams...]')
+    .description('print the stored state of the source (all streams or the named ones)')
+    .action(async (names: string[]) => {
+      const l = load(program.opts());
+      const source = l.runtime.bronzeSource ?? kit.name;
+      const target = await openTarget(l, source);
+      try {
+        const all = await target.loadState(source);
+        const streams = names.length ? Object.fromEntries(Object.entries(all).filter(([k]) => names.includes(k) || names.includes(k.split('#')[0]!))) : all;
+        print({ source, bronze: target.location, streams });
+      } finally {
+        await target.close();
+      }
+    });
+  state
+    .command('reset')
+    .argument('<streams...>')
+    .description('forget the stored state of the named streams; their next run reloads them fully')
+    .action(async (names: string[]) => {
+      const l = load(program.opts());
+      const source = l.runtime.bronzeSource ?? kit.name;
+      const target = await openTarget(l, source);
+      try {
+        await target.resetState(source, names);
+        print({ source, reset: names });
+      } finally {
+        await target.close();
+      }
+    });
+
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.exit(signalExit(sig));
+    }
+    logger?.warn({ signal: sig }, 'stopping: storing the current batch and its checkpoint');
+    controller.abort(sig);
+    // the contract: exit within 10 s even if a source call hangs; state is whatever was stored
+    setTimeout(() => process.exit(signalExit(sig)), 9_000).unref();
+  };
+  const wireSignals = !io.signal;
+  if (wireSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.OK : EXIT.CONFIG;
+    }
+    const err = toDatakitError(e);
+    if (controller.signal.aborted && !isDatakitError(e)) return signalExit(controller.signal.reason);
+    const message = redactor.scrub(err.where?.kit ? err.describe() : `${kit.name}: ${err.describe()}`);
+    (logger ?? createLogger({ name: kit.name })).error({ code: err.code, ...(err.code === 'INTERNAL.ERROR' ? { stack: err.stack } : {}) }, message);
+    print({ status: 'failed', error: { code: err.code, message } });
+    return err.exitCode;
+  } finally {
+    if (wireSignals) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+  }
+}
+
+function signalExit(reason: unknown): number {
+  return reason === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+}
+
+/** The entry point of `kits/<source>/src/main.ts`: run the CLI on `process.argv` and exit. */
+export async function runKit<C>(kit: Kit<C>): Promise<never> {
+  const code = await runCli(kit, process.argv.slice(2));
+  // let stdout drain before exiting (pipes are async)
+  await new Promise<void>((r) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => r()) : r()));
+  process.exit(code);
+}

@@ -1,0 +1,192 @@
+/**
+ * The runner: for each selected stream, read batches from the kit, add the metadata columns, hand
+ * them to the bronze sink (which stores state only after the data is durable), log progress, count
+ * metrics, retry retriable failures from the last checkpoint, and stop cleanly on SIGTERM/SIGINT.
+ */
+import type { Logger } from 'pino';
+import type { BronzeTarget, RunInfo, SinkResult, SourceState, StoredStreamState } from './bronze/types.js';
+import { DatakitError, toDatakitError, type ErrorCode } from './errors.js';
+import { withRetries } from './retry.js';
+import type { RunMetrics } from './metrics.js';
+import { bronzeStreamName, stateKey } from './naming.js';
+import type { RuntimeSettings } from './runtime.js';
+import { startProgress } from './progress.js';
+import type { Column, Context, Kit, Stream, StreamState } from './types.js';
+
+/** The metadata columns core appends to every row, in this order. */
+export const METADATA_COLUMNS: readonly Column[] = [
+  { name: '_bronze_loaded_at', type: 'timestamptz', nullable: false, sourceType: 'datakit' },
+  { name: '_bronze_source', type: 'string', nullable: false, sourceType: 'datakit' },
+  { name: '_bronze_run_id', type: 'string', nullable: false, sourceType: 'datakit' },
+];
+
+/** One stream's line in the run report. */
+export interface StreamReport {
+  stream: string;
+  mode: Stream['syncMode'];
+  status: 'succeeded' | 'failed' | 'interrupted';
+  rows: number;
+  bytes: number;
+  outputs: string[];
+  durationSeconds: number;
+  state?: StoredStreamState;
+  /** Columns that appeared during the run (schema evolution). */
+  newColumns?: string[];
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface RunStreamsParams<C> {
+  kit: Kit<C>;
+  config: C;
+  runtime: RuntimeSettings;
+  ctx: Context;
+  target: BronzeTarget;
+  run: RunInfo;
+  streams: Stream[];
+  states: SourceState;
+  metrics: RunMetrics;
+}
+
+/** Run the selected streams one after another; never throws for a stream failure (see the report). */
+export async function runStreams<C>(p: RunStreamsParams<C>): Promise<StreamReport[]> {
+  const reports: StreamReport[] = [];
+  for (const stream of p.streams) {
+    if (p.ctx.signal.aborted) break;
+    reports.push(await runStream(p, stream));
+  }
+  return reports;
+}
+
+async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<StreamReport> {
+  const { kit, ctx, metrics } = p;
+  const started = Date.now();
+  const key = stateKey(stream.name, ctx.partition);
+  const stored = p.states[key];
+  const log: Logger = ctx.logger.child({ stream: stream.name });
+  const streamCtx: Context = { ...ctx, logger: log };
+  // A full refresh resumes only an unfinished staging generation; an incremental stream resumes
+  // from its live checkpoint, or its unfinished first load.
+  const staged = stream.syncMode === 'full_refresh' || stored?.phase !== 'live';
+  const resumeFrom: StreamState | undefined = stored && (stream.syncMode === 'incremental' || stored.phase === 'staging') ? stored.kit : undefined;
+  let columns = [...stream.columns, ...METADATA_COLUMNS];
+  const newColumns: string[] = [];
+  log.info({ mode: stream.syncMode, staged, resume: resumeFrom !== undefined, generation: stored?.generation }, 'stream started');
+
+  const sink = await p.target.openStream({ run: p.run, stream, columns, stored, bronzeName: bronzeStreamName(stream.name), stateKey: key, staged });
+  let rows = 0;
+  const progress = startProgress(log, p.runtime.progressIntervalMs, () => rows, stream.rowEstimate);
+  const meta = [p.run.loadedAtMicros, p.run.source, p.run.runId];
+  let checkpoint = resumeFrom;
+  let uncheckpointed = 0;
+  let result: SinkResult | undefined;
+  try {
+    await withRetries(
+      async () => {
+        for await (const batch of kit.read(streamCtx, p.config, stream, checkpoint)) {
+          if (batch.columns) {
+            const added = batch.columns.slice(stream.columns.length + newColumns.length);
+            if (added.length) {
+              newColumns.push(...added.map((c) => c.name));
+              columns = [...batch.columns, ...METADATA_COLUMNS];
+              log.info({ columns: added.map((c) => c.name) }, 'new columns');
+              if (!sink.evolve) throw new DatakitError('BRONZE.WRITE_FAILED', `the ${p.target.kind} target cannot add columns`);
+              await sink.evolve(columns);
+            }
+          }
+          const width = columns.length - METADATA_COLUMNS.length;
+          for (const row of batch.rows) {
+            if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `kit yielded a row with ${row.length} values for ${width} columns`);
+            row.push(meta[0], meta[1], meta[2]);
+          }
+          const has = batch.checkpoint !== undefined;
+          await sink.write(batch.rows, batch.checkpoint, has);
+          rows += batch.rows.length;
+          if (has) {
+            checkpoint = batch.checkpoint;
+            uncheckpointed = 0;
+          } else uncheckpointed += batch.rows.length;
+          if (ctx.signal.aborted) break;
+        }
+      },
+      {
+        maxRetries: p.runtime.maxRetries,
+        logger: log,
+        what: `stream ${stream.name}`,
+        signal: ctx.signal,
+        // rows without a checkpoint are already in the sink: re-reading would double them
+        retryIf: () => uncheckpointed === 0,
+      },
+    );
+    if (ctx.signal.aborted) {
+      await sink.commit();
+      result = sink.result();
+      log.warn({ rows }, 'stream interrupted: stored the rows read so far and their checkpoint');
+      return finish('interrupted');
+    }
+    result = await sink.finish();
+    return finish('succeeded');
+  } catch (e) {
+    if (ctx.signal.aborted && !(e instanceof DatakitError && e.code.startsWith('DATA.'))) {
+      // the kit stopped because of the abort: keep what was stored
+      await sink.commit().catch(() => sink.abort());
+      result = sink.result();
+      return finish('interrupted');
+    }
+    await sink.abort();
+    const err = toDatakitError(e).withWhere({ kit: kit.name, stream: stream.name });
+    log.error({ code: err.code, err: err.describe() }, 'stream failed');
+    result = sink.result();
+    return finish('failed', err);
+  } finally {
+    progress.stop();
+  }
+
+  function finish(status: StreamReport['status'], err?: DatakitError): StreamReport {
+    const durationSeconds = (Date.now() - started) / 1000;
+    const r = result ?? sink.result();
+    metrics.extractions.inc({ kit: kit.name, stream: stream.name, status });
+    metrics.duration.observe({ kit: kit.name, stream: stream.name }, durationSeconds);
+    metrics.rows.inc({ kit: kit.name, stream: stream.name }, r.rows);
+    metrics.bytes.inc({ kit: kit.name, stream: stream.name }, r.bytes);
+    if (status === 'succeeded') log.info({ rows: r.rows, bytes: r.bytes, durationSeconds }, 'stream finished');
+    return {
+      stream: stream.name,
+      mode: stream.syncMode,
+      status,
+      rows: r.rows,
+      bytes: r.bytes,
+      outputs: r.outputs,
+      durationSeconds,
+      ...(r.stored ? { state: r.stored } : {}),
+      ...(newColumns.length ? { newColumns } : {}),
+      ...(err ? { error: { code: err.code, message: err.describe() } } : {}),
+    };
+  }
+}
+
+/** Turn `*` patterns into a matcher. */
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+/**
+ * Pick the streams to run: those named on the command line (each must exist), else every discovered
+ * stream matching `include` and not `exclude`.
+ */
+export function selectStreams(all: Stream[], names: string[], include?: string[], exclude?: string[]): Stream[] {
+  if (names.length) {
+    const byName = new Map(all.map((s) => [s.name, s]));
+    return names.map((n) => {
+      const s = byName.get(n);
+      if (!s) {
+        const known = all.map((x) => x.name).slice(0, 20).join(', ');
+        throw new DatakitError('CONFIG.UNKNOWN_STREAM', `unknown stream "${n}"; the source has: ${known || '(none)'}`, { fix: 'run `discover` to list the streams' });
+      }
+      return s;
+    });
+  }
+  const inc = include?.length ? include.map(globToRegExp) : undefined;
+  const exc = (exclude ?? []).map(globToRegExp);
+  return all.filter((s) => (!inc || inc.some((r) => r.test(s.name))) && !exc.some((r) => r.test(s.name)));
+}

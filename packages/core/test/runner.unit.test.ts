@@ -1,0 +1,133 @@
+import pino from 'pino';
+import { z } from 'zod';
+import { DatakitError, METADATA_COLUMNS, RunMetrics, defineKit, runStreams, selectStreams, runtimeSettings, type Batch, type Context, type Stream } from '@datakit/core';
+import { MemoryTarget } from '@datakit/testkit';
+
+const logger = pino({ level: 'silent' });
+const stream: Stream = { name: 'items', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'incremental', cursorField: ['id'] };
+
+/** A kit over ids 1..n that fails once (retriably) after `failAfter` batches. */
+function counterKit(n: number, opts: { failAfter?: number; retriable?: boolean; checkpoints?: boolean } = {}) {
+  let failed = false;
+  const reads: (number | undefined)[] = [];
+  const kit = defineKit<Record<string, never>>({
+    name: 'counter',
+    version: '0.0.0',
+    config: z.object({}),
+    check: async () => undefined,
+    discover: async () => [stream],
+    async *read(ctx: Context, _c, _s, state): AsyncIterable<Batch> {
+      const from = typeof state === 'number' ? state : 0;
+      reads.push(from);
+      let batches = 0;
+      for (let i = from + 1; i <= n; i += ctx.batchSize) {
+        if (opts.failAfter !== undefined && batches === opts.failAfter && !failed) {
+          failed = true;
+          throw new DatakitError(opts.retriable === false ? 'SOURCE.QUERY_FAILED' : 'SOURCE.TRANSIENT', 'connection reset');
+        }
+        const rows = [];
+        for (let j = i; j < i + ctx.batchSize && j <= n; j++) rows.push([BigInt(j)]);
+        batches++;
+        yield opts.checkpoints === false ? { rows } : { rows, checkpoint: i + rows.length - 1 };
+      }
+    },
+  });
+  return { kit, reads };
+}
+
+function params(kit: ReturnType<typeof counterKit>['kit'], target: MemoryTarget, signal = new AbortController().signal) {
+  const runtime = runtimeSettings.parse({ batchSize: 10, maxRetries: 2 });
+  return {
+    kit,
+    config: {},
+    runtime: { ...runtime, progressIntervalMs: 60_000 },
+    ctx: { logger, signal, batchSize: 10, runId: 'r1' },
+    target,
+    run: { source: 'counter', runId: 'r1', loadedAtMicros: 1n, logger },
+    streams: [stream],
+    metrics: new RunMetrics(),
+  };
+}
+
+describe('runner', () => {
+  it('appends metadata columns and stores the last checkpoint with the rows', async () => {
+    const target = new MemoryTarget();
+    const { kit } = counterKit(25);
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report).toMatchObject({ stream: 'items', status: 'succeeded', rows: 25 });
+    const live = target.live.get('counter/items')!;
+    expect(live.columns.map((c) => c.name)).toEqual(['id', ...METADATA_COLUMNS.map((c) => c.name)]);
+    expect(live.rows[0]).toEqual([1n, 1n, 'counter', 'r1']);
+    expect(target.states.get('counter')!.items).toMatchObject({ kit: 25, phase: 'live' });
+  });
+
+  it('retries a retriable failure from the last checkpoint without doubling rows', async () => {
+    const target = new MemoryTarget();
+    const { kit, reads } = counterKit(50, { failAfter: 2 });
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report!.status).toBe('succeeded');
+    expect(reads).toEqual([0, 20]);
+    const ids = target.live.get('counter/items')!.rows.map((r) => r[0]);
+    expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i + 1)));
+  });
+
+  it('does not retry when rows without a checkpoint are already in the sink', async () => {
+    const target = new MemoryTarget();
+    const { kit, reads } = counterKit(50, { failAfter: 2, checkpoints: false });
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'SOURCE.TRANSIENT' } });
+    expect(reads).toEqual([0]);
+    expect(target.states.get('counter')).toBeUndefined();
+  });
+
+  it('reports a non-retriable failure and keeps the stored state unchanged', async () => {
+    const target = new MemoryTarget();
+    const { kit } = counterKit(50, { failAfter: 1, retriable: false });
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report!.status).toBe('failed');
+    expect(report!.error!.message).toContain('stream items');
+    expect(target.live.get('counter/items')).toBeUndefined();
+  });
+
+  it('resumes incremental streams from the stored checkpoint and appends', async () => {
+    const target = new MemoryTarget();
+    await runStreams({ ...params(counterKit(20).kit, target), states: {} });
+    const second = counterKit(35);
+    const [report] = await runStreams({ ...params(second.kit, target), states: await target.loadState('counter') });
+    expect(second.reads).toEqual([20]);
+    expect(report!.rows).toBe(15);
+    expect(target.live.get('counter/items')!.rows).toHaveLength(35);
+  });
+
+  it('stops at a batch boundary on abort and stores what it read', async () => {
+    const target = new MemoryTarget();
+    const ac = new AbortController();
+    const { kit } = counterKit(100);
+    const p = params(kit, target, ac.signal);
+    const origWrite = target.openStream.bind(target);
+    target.openStream = async (o) => {
+      const sink = await origWrite(o);
+      const write = sink.write;
+      let n = 0;
+      sink.write = async (...a) => {
+        await write(...a);
+        if (++n === 3) ac.abort('SIGTERM');
+      };
+      return sink;
+    };
+    const [report] = await runStreams({ ...p, states: {} });
+    expect(report!.status).toBe('interrupted');
+    expect(target.states.get('counter')!.items).toMatchObject({ kit: 30, phase: 'staging' });
+  });
+});
+
+describe('stream selection', () => {
+  const all = ['orders', 'order_items', 'sales.orders', 'audit_log'].map((name) => ({ ...stream, name }));
+  it('takes named streams and rejects unknown ones with exit code 2', () => {
+    expect(selectStreams(all, ['orders']).map((s) => s.name)).toEqual(['orders']);
+    expect(() => selectStreams(all, ['nope'])).toThrow(expect.objectContaining({ code: 'CONFIG.UNKNOWN_STREAM', exitCode: 2 }));
+  });
+  it('filters by include and exclude patterns', () => {
+    expect(selectStreams(all, [], ['order*', 'sales.*'], ['*items']).map((s) => s.name)).toEqual(['orders', 'sales.orders']);
+  });
+});

@@ -12,3 +12,4 @@ export * from './runner.js';
 export * from './targets.js';
 export * from './cli.js';
 export type * from './bronze/types.js';
+export * from './errors-doc.js';

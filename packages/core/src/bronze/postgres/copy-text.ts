@@ -1,0 +1,171 @@
+/**
+ * Rows → PostgreSQL `COPY … FROM STDIN` text format, streamed in chunks.
+ *
+ * Text format rules (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2): one line
+ * per row, fields separated by a tab, `\N` for NULL, and a backslash, tab, newline or carriage return
+ * inside a value written as `\\`, `\t`, `\n`, `\r`. Every value is written in its type's text input
+ * form, chosen so that PostgreSQL stores exactly the logical value (see `types.ts`): shortest
+ * round-trip doubles, exact bigint, ISO dates with ` BC`, `\x` hex for bytea.
+ */
+import { DatakitError } from '../../errors.js';
+import { type Column, type LogicalType, isDecimal, typeName } from '../../types.js';
+import { formatDate, formatTime, formatTimestamp } from '../../values.js';
+
+/** Encodes one non-null value to its (escaped) COPY text field, or throws a message. */
+export type FieldEncoder = (value: unknown) => string;
+
+/** Target size of one chunk handed to the COPY stream. */
+export const COPY_CHUNK_BYTES = 64 * 1024;
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+/** Escape a text value for a COPY text field. */
+export function escapeCopyText(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
+}
+
+class BadValue extends Error {}
+
+/** `String.prototype.isWellFormed` (ES2024, Node ≥ 20), not yet in the es2023 lib. */
+type WellFormed = string & { isWellFormed(): boolean };
+
+function text(v: unknown): string {
+  if (typeof v !== 'string') throw new BadValue(`expected a string, got ${kind(v)}`);
+  // a lone surrogate would silently become U+FFFD in UTF-8: refuse instead of changing the value
+  if (!(v as WellFormed).isWellFormed()) throw new BadValue('string holds an unpaired UTF-16 surrogate');
+  return escapeCopyText(v);
+}
+
+function integer(v: unknown): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  throw new BadValue(`expected an integer (bigint), got ${kind(v)}`);
+}
+
+function micros(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  throw new BadValue(`expected microseconds as a bigint, got ${kind(v)}`);
+}
+
+function float(v: unknown): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v !== 'number') throw new BadValue(`expected a number, got ${kind(v)}`);
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  // String() is the shortest text that parses back to the same double; it drops the sign of -0
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+function bytes(v: unknown): string {
+  if (!(v instanceof Uint8Array)) throw new BadValue(`expected a Uint8Array, got ${kind(v)}`);
+  // `\x…` is bytea's hex input; the backslash itself is escaped for COPY
+  return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+}
+
+/** Decimal text: PostgreSQL would silently round extra fractional digits of numeric(p,s). */
+function decimal(scale: number): FieldEncoder {
+  return (v) => {
+    const s = text(v);
+    const dot = s.indexOf('.');
+    if (dot >= 0) {
+      const frac = s.slice(dot + 1).replace(/[eE].*$/, '');
+      if (frac.length > scale && /[1-9]/.test(frac.slice(scale))) throw new BadValue(`decimal has more than ${scale} fractional digits`);
+    }
+    return s;
+  };
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (v instanceof Uint8Array) return 'Uint8Array';
+  return typeof v === 'number' && !Number.isSafeInteger(v) && Number.isFinite(v) && Number.isInteger(v) ? 'an unsafe integer number' : typeof v;
+}
+
+function encoderFor(type: LogicalType): FieldEncoder {
+  if (isDecimal(type)) return decimal(type.decimal[1]);
+  switch (type) {
+    case 'string':
+    case 'json':
+    case 'uuid':
+      return text;
+    case 'int32':
+    case 'int64':
+      return integer;
+    case 'float64':
+      return float;
+    case 'boolean':
+      return (v) => {
+        if (typeof v !== 'boolean') throw new BadValue(`expected a boolean, got ${kind(v)}`);
+        return v ? 't' : 'f';
+      };
+    case 'date':
+      return (v) => {
+        if (typeof v !== 'number' || !Number.isInteger(v)) throw new BadValue(`expected days since epoch, got ${kind(v)}`);
+        return formatDate(v);
+      };
+    case 'time':
+      return (v) => formatTime(micros(v));
+    case 'timestamp':
+      return (v) => formatTimestamp(micros(v), false);
+    case 'timestamptz':
+      return (v) => formatTimestamp(micros(v), true);
+    case 'bytes':
+      return bytes;
+    default:
+      throw new DatakitError('INTERNAL.ERROR', `unknown logical type ${typeName(type)}`);
+  }
+}
+
+/** Field encoders for columns: a `warehouseType` column takes a string as its type's input form. */
+export function copyEncoders(columns: readonly Column[]): FieldEncoder[] {
+  return columns.map((c) => {
+    const base = encoderFor(c.type);
+    if (!c.warehouseType) return base;
+    return (v) => (typeof v === 'string' ? text(v) : base(v));
+  });
+}
+
+/**
+ * The COPY text of `rows` as UTF-8 chunks of about {@link COPY_CHUNK_BYTES}, produced lazily so a
+ * large batch is never one giant string. `table` names the target in errors; `onBytes` counts what
+ * was produced. A value that cannot be
+ * written exactly throws `DATA.INVALID_RECORD` naming the row (1-based in the batch) and column.
+ */
+export function* copyTextChunks(rows: readonly unknown[][], columns: readonly Column[], encoders: readonly FieldEncoder[], table: string, onBytes: (n: number) => void): Generator<Buffer> {
+  const width = columns.length;
+  let buf = '';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `${table}: row ${r + 1} has ${row.length} values for ${width} columns`);
+    for (let c = 0; c < width; c++) {
+      if (c > 0) buf += '\t';
+      const v = row[c];
+      if (v === null || v === undefined) {
+        buf += '\\N';
+        continue;
+      }
+      try {
+        buf += encoders[c]!(v);
+      } catch (e) {
+        if (!(e instanceof BadValue) && !(e instanceof RangeError)) throw e;
+        const col = columns[c]!;
+        throw new DatakitError('DATA.INVALID_RECORD', `${table}: cannot write a ${typeName(col.type)} value: ${e.message}`, { where: { record: r + 1, column: col.name } });
+      }
+    }
+    buf += '\n';
+    if (buf.length >= COPY_CHUNK_BYTES) {
+      const chunk = Buffer.from(buf, 'utf8');
+      onBytes(chunk.length);
+      yield chunk;
+      buf = '';
+    }
+  }
+  if (buf.length) {
+    const chunk = Buffer.from(buf, 'utf8');
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}

@@ -1,0 +1,308 @@
+import pg from 'pg';
+import pino from 'pino';
+import { createDatabase, freePort, testDatabaseName } from '@datakit/testkit';
+import type { Column, OpenStreamParams, Row, StoredStreamState, Stream } from '@datakit/core';
+import { DatakitError } from '@datakit/core';
+import { PostgresTarget } from '../src/bronze/postgres/index.js';
+
+const SOURCE = 'shop';
+let url: string;
+let target: PostgresTarget;
+let db: pg.Client;
+
+beforeAll(async () => {
+  url = await createDatabase(process.env.DATAKIT_TEST_PG_URL!, testDatabaseName('wh_target'));
+  target = new PostgresTarget(url, { applicationName: 'datakit-test-writer' });
+  await target.open(SOURCE);
+  db = new pg.Client({ connectionString: url });
+  await db.connect();
+});
+
+afterAll(async () => {
+  await db?.end();
+  await target?.close();
+});
+
+const COLUMNS: Column[] = [
+  { name: 'id', type: 'int32', nullable: false, sourceType: 'integer' },
+  { name: 'note', type: 'string', nullable: true, sourceType: 'text' },
+];
+const rowsOf = (from: number, n: number): Row[] => Array.from({ length: n }, (_, i) => [from + i, `row ${from + i}`]);
+
+function params(name: string, opts: { staged: boolean; stored?: StoredStreamState; columns?: Column[] }): OpenStreamParams {
+  const columns = opts.columns ?? COLUMNS;
+  const stream: Stream = { name, columns, syncMode: opts.staged ? 'full_refresh' : 'incremental' };
+  return {
+    run: { source: SOURCE, runId: `run-${Math.random().toString(36).slice(2, 8)}`, loadedAtMicros: 0n, logger: pino({ level: 'silent' }) },
+    stream,
+    columns,
+    bronzeName: name,
+    stateKey: name,
+    staged: opts.staged,
+    ...(opts.stored ? { stored: opts.stored } : {}),
+  };
+}
+
+async function count(table: string, client: pg.Client = db): Promise<number> {
+  const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM bronze."${table}"`);
+  return Number(r.rows[0]!.n);
+}
+
+async function state(name: string): Promise<StoredStreamState | undefined> {
+  return (await target.loadState(SOURCE))[name];
+}
+
+async function stagingTables(name: string): Promise<string[]> {
+  const r = await db.query<{ relname: string }>("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'bronze' AND starts_with(relname, $1)", [`_stg_${name}_`]);
+  return r.rows.map((x) => x.relname);
+}
+
+/** Load one full generation and return its stored state. */
+async function fullLoad(name: string, rows: Row[]): Promise<StoredStreamState> {
+  const sink = await target.openStream(params(name, { staged: true, stored: await state(name) }));
+  await sink.write(rows, { last: rows.length }, true);
+  const r = await sink.finish();
+  return r.stored!;
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not reached');
+}
+
+async function lockWaiters(): Promise<number> {
+  const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+  return Number(r.rows[0]!.n);
+}
+
+describe('warehouse target', () => {
+  it('redacts the password from its location', () => {
+    const t = new PostgresTarget('postgresql://etl:p%40ss-w0rd@warehouse:5432/dw?sslmode=require');
+    expect(t.kind).toBe('postgres');
+    expect(t.location).toBe('postgresql://etl:***@warehouse:5432/dw?sslmode=require');
+  });
+
+  it('keeps a staged generation invisible until finish, then reports it', async () => {
+    const sink = await target.openStream(params('orders', { staged: true }));
+    await sink.write(rowsOf(1, 3), { page: 1 }, true);
+    const tables = await db.query("SELECT to_regclass('bronze.br_orders') AS t");
+    expect(tables.rows[0].t).toBeNull();
+    expect(await stagingTables('orders')).toHaveLength(1);
+    expect(await state('orders')).toMatchObject({ phase: 'staging', seq: 1, kit: { page: 1 }, columns: ['id', 'note'] });
+    const result = await sink.finish();
+    expect(result).toMatchObject({ rows: 3, outputs: ['bronze.br_orders'], stored: { phase: 'live', seq: 1, kit: { page: 1 } } });
+    expect(result.bytes).toBe(Buffer.byteLength('1\trow 1\n2\trow 2\n3\trow 3\n'));
+    expect(await count('br_orders')).toBe(3);
+    expect(await stagingTables('orders')).toEqual([]);
+    expect(await state('orders')).toEqual(result.stored);
+  });
+
+  it('swaps a new generation in atomically: readers see the old rows or the new rows, never none or half', async () => {
+    await fullLoad('swap', rowsOf(1, 3));
+    const sink = await target.openStream(params('swap', { staged: true, stored: await state('swap') }));
+    await sink.write(rowsOf(10, 5), { page: 1 }, true);
+    expect(await count('br_swap')).toBe(3);
+
+    const holder = new pg.Client({ connectionString: url });
+    const late = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await late.connect();
+    try {
+      // a reader inside a transaction holds the old table: the swap must wait for it
+      await holder.query('BEGIN');
+      expect(await count('br_swap', holder)).toBe(3);
+      const finishing = sink.finish();
+      await waitFor(async () => (await lockWaiters()) >= 1);
+      // a reader arriving during the swap queues behind it and then reads the new table
+      const lateCount = count('br_swap', late);
+      await waitFor(async () => (await lockWaiters()) >= 2);
+      expect(await count('br_swap', holder)).toBe(3);
+      await holder.query('COMMIT');
+      await finishing;
+      expect(await lateCount).toBe(5);
+    } finally {
+      await holder.end();
+      await late.end();
+    }
+    // and a tight loop of readers during another swap only ever sees 5 or 7
+    const next = await target.openStream(params('swap', { staged: true, stored: await state('swap') }));
+    await next.write(rowsOf(20, 7), { page: 1 }, true);
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    const seen = new Set<number>();
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) seen.add(await count('br_swap', reader));
+    })();
+    await waitFor(async () => seen.has(5));
+    await next.finish();
+    await waitFor(async () => seen.has(7));
+    stop = true;
+    await loop;
+    await reader.end();
+    expect([...seen].sort()).toEqual([5, 7]);
+  });
+
+  it('appends to the live table in incremental runs and adds a source column that appeared since', async () => {
+    const first = await fullLoad('events', rowsOf(1, 2));
+    const wider: Column[] = [...COLUMNS, { name: 'added later', type: 'int64', nullable: true, sourceType: 'bigint' }];
+    const sink = await target.openStream(params('events', { staged: false, stored: first, columns: wider }));
+    await sink.write([[3, 'three', 3n]], { cursor: 3 }, true);
+    await sink.write([[4, 'four', null]], { cursor: 4 }, true);
+    // a checkpoint without rows (an idle source) still moves the state
+    await sink.write([], { cursor: 5 }, true);
+    const r = await sink.finish();
+    expect(r).toMatchObject({ rows: 2, stored: { generation: first.generation, phase: 'live', seq: first.seq + 3, kit: { cursor: 5 } } });
+    const got = await db.query({ text: 'SELECT id, note, "added later"::text FROM bronze.br_events ORDER BY id', rowMode: 'array' });
+    expect(got.rows).toEqual([[1, 'row 1', null], [2, 'row 2', null], [3, 'three', '3'], [4, 'four', null]]);
+  });
+
+  it('adds columns during a run (schema evolution)', async () => {
+    const sink = await target.openStream(params('evolving', { staged: true }));
+    await sink.write([[1, 'a']], { n: 1 }, true);
+    await sink.evolve!([...COLUMNS, { name: 'extra', type: 'boolean', nullable: true, sourceType: 'bool' }]);
+    await sink.write([[2, 'b', true]], undefined, false);
+    await sink.evolve!([...COLUMNS, { name: 'extra', type: 'boolean', nullable: true, sourceType: 'bool' }, { name: 'more', type: 'string', nullable: true, sourceType: 'text' }]);
+    await sink.write([[3, 'c', false, 'm']], { n: 3 }, true);
+    const r = await sink.finish();
+    expect(r.stored?.columns).toEqual(['id', 'note', 'extra', 'more']);
+    const got = await db.query({ text: 'SELECT * FROM bronze.br_evolving ORDER BY id', rowMode: 'array' });
+    expect(got.rows).toEqual([[1, 'a', null, null], [2, 'b', true, null], [3, 'c', false, 'm']]);
+  });
+
+  it('commits data and state together: a failing batch moves neither', async () => {
+    const sink = await target.openStream(params('atomic', { staged: true }));
+    await sink.write(rowsOf(1, 2), { p: 1 }, true);
+    const before = await state('atomic');
+    const table = (await stagingTables('atomic'))[0]!;
+
+    // the server rejects row 3 of the COPY: an integer out of range
+    const bad = sink.write([...rowsOf(3, 2), [2 ** 31, 'too big']], { p: 2 }, true);
+    await expect(bad).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 3, column: 'id' } });
+    await expect(bad).rejects.toThrow(/bronze\."_stg_atomic_.*": value "2147483648" is out of range for type integer/);
+    // the state cannot be stored (jsonb refuses \u0000): the COPY before it is rolled back too
+    await expect(sink.write(rowsOf(3, 2), { p: 'nul\u0000' }, true)).rejects.toMatchObject({ code: 'BRONZE.WRITE_FAILED' });
+    expect(await count(table)).toBe(2);
+    expect(await state('atomic')).toEqual(before);
+
+    // rows without a checkpoint wait, uncommitted, for the next checkpoint
+    await sink.write(rowsOf(3, 1), undefined, false);
+    expect(await count(table)).toBe(2);
+    await expect(sink.write([[4, '\ud800']], { p: 4 }, true)).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD', where: { record: 1, column: 'note' } });
+    expect(await count(table)).toBe(2);
+    expect(await state('atomic')).toEqual(before);
+
+    // commit() makes pending rows durable with the last checkpoint
+    await sink.write(rowsOf(3, 1), undefined, false);
+    await sink.commit();
+    expect(await count(table)).toBe(3);
+    expect(await state('atomic')).toMatchObject({ seq: 2, kit: { p: 1 }, phase: 'staging' });
+    expect(sink.result().rows).toBe(3);
+    await sink.finish();
+    expect(await count('br_atomic')).toBe(3);
+  });
+
+  it('resumes an interrupted staging generation and swaps it in at the end', async () => {
+    await fullLoad('resumed', rowsOf(100, 1));
+    const sink = await target.openStream(params('resumed', { staged: true, stored: await state('resumed') }));
+    await sink.write(rowsOf(1, 2), { page: 1 }, true);
+    await sink.write(rowsOf(3, 2), undefined, false);
+    await sink.abort();
+    const stored = await state('resumed');
+    expect(stored).toMatchObject({ phase: 'staging', seq: 1, kit: { page: 1 } });
+    expect(await count('br_resumed')).toBe(1);
+
+    const again = await target.openStream(params('resumed', { staged: true, stored }));
+    await again.write(rowsOf(3, 2), { page: 2 }, true);
+    const r = await again.finish();
+    expect(r.stored).toMatchObject({ generation: stored!.generation, phase: 'live', seq: 2, kit: { page: 2 } });
+    const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_resumed ORDER BY id');
+    expect(ids.rows.map((x) => x.id)).toEqual([1, 2, 3, 4]);
+    expect(await stagingTables('resumed')).toEqual([]);
+  });
+
+  it('drops a staging table nothing points at: on abort before any commit, and on state reset', async () => {
+    const sink = await target.openStream(params('dropped', { staged: true }));
+    await sink.write(rowsOf(1, 2), undefined, false);
+    expect(await stagingTables('dropped')).toHaveLength(1);
+    await sink.abort();
+    expect(await stagingTables('dropped')).toEqual([]);
+
+    const kept = await target.openStream(params('dropped', { staged: true }));
+    await kept.write(rowsOf(1, 2), { p: 1 }, true);
+    await kept.abort();
+    expect(await stagingTables('dropped')).toHaveLength(1);
+    await target.resetState(SOURCE, ['dropped']);
+    expect(await state('dropped')).toBeUndefined();
+    expect(await stagingTables('dropped')).toEqual([]);
+  });
+
+  it('reports STATE.CORRUPT when the stored generation has no table, with the reset fix', async () => {
+    const sink = await target.openStream(params('lost', { staged: true }));
+    await sink.write(rowsOf(1, 1), { p: 1 }, true);
+    await sink.abort();
+    await db.query(`DROP TABLE bronze."${(await stagingTables('lost'))[0]!}"`);
+    const err = await target.openStream(params('lost', { staged: true, stored: await state('lost') })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STATE.CORRUPT', fix: 'run --state-reset lost' });
+
+    const live = await fullLoad('gone', rowsOf(1, 1));
+    await db.query('DROP TABLE bronze.br_gone');
+    await expect(target.openStream(params('gone', { staged: false, stored: live }))).rejects.toMatchObject({ code: 'STATE.CORRUPT', fix: 'run --state-reset gone' });
+  });
+
+  it('reports STATE.CORRUPT for an unreadable state row', async () => {
+    await db.query(`INSERT INTO bronze._datakit_state (source, stream, state) VALUES ('broken', 'orders', '{"seq": "x"}')`);
+    const err = await target.loadState('broken').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatakitError);
+    expect(err).toMatchObject({ code: 'STATE.CORRUPT', fix: 'run --state-reset orders' });
+  });
+
+  it('keeps big integers in kit checkpoints exact', async () => {
+    const sink = await target.openStream(params('bigstate', { staged: true }));
+    const checkpoint = { offset: 2n ** 64n + 1n, neg: -(2n ** 63n), small: 42, f: 1.5, s: '9007199254740993', nested: [{ lsn: 9007199254740993n }] };
+    await sink.write(rowsOf(1, 1), checkpoint, true);
+    await sink.finish();
+    expect((await state('bigstate'))?.kit).toEqual(checkpoint);
+  });
+
+  it('streams a large batch through COPY in chunks', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, `${'x'.repeat(100)}\t${i}`]);
+    const sink = await target.openStream(params('large', { staged: true }));
+    await sink.write(rows, { done: true }, true);
+    const r = await sink.finish();
+    expect(r.rows).toBe(20_000);
+    expect(r.bytes).toBeGreaterThan(2_000_000);
+    expect(await count('br_large')).toBe(20_000);
+  });
+
+  it('maps a wrong password to BRONZE.AUTH_FAILED without the password in the message', async () => {
+    const u = new URL(url);
+    u.password = 'Wr0ng-s3cret-pw';
+    const t = new PostgresTarget(u.toString());
+    const err = await t.open(SOURCE).catch((e: unknown) => e);
+    await t.close();
+    expect(err).toMatchObject({ code: 'BRONZE.AUTH_FAILED', retriable: false });
+    const e = err as DatakitError;
+    expect(e.fix).toMatch(/WAREHOUSE_DATABASE_URL/);
+    for (const text of [e.message, e.describe(), String(e.stack), t.location]) expect(text).not.toContain('Wr0ng-s3cret-pw');
+  });
+
+  it('maps a closed port to BRONZE.UNREACHABLE and an unknown database to BRONZE.UNREACHABLE with a fix', async () => {
+    const closed = new PostgresTarget(`postgres://postgres:secret-pw@127.0.0.1:${await freePort()}/db`);
+    const err = await closed.open(SOURCE).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BRONZE.UNREACHABLE', retriable: true });
+    expect((err as DatakitError).describe()).not.toContain('secret-pw');
+
+    const u = new URL(url);
+    u.pathname = '/no_such_database';
+    const missing = new PostgresTarget(u.toString());
+    const err2 = await missing.open(SOURCE).catch((e: unknown) => e);
+    expect(err2).toMatchObject({ code: 'BRONZE.UNREACHABLE' });
+    expect((err2 as DatakitError).fix).toMatch(/WAREHOUSE_DATABASE_URL \/ BRONZE_URL/);
+    await closed.close();
+    await missing.close();
+  });
+});

@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { RunMetrics } from './metrics.js';
 import { redactor } from './redact.js';
 import { withRetries } from './retry.js';
+import { stateKey } from './naming.js';
 import { runStreams, selectStreams } from './runner.js';
 import { runtimeSettings, type RuntimeSettings } from './runtime.js';
 import { createTarget } from './targets.js';
@@ -135,7 +136,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
       const streams = selectStreams(all, names, l.runtime.include, l.runtime.exclude);
       const target = await openTarget(l, source);
       try {
-        const keys = streams.map((s) => (partition && partition.count > 1 ? `${s.name}#${partition.index}/${partition.count}` : s.name));
+        const keys = streams.map((s) => stateKey(s.name, partition));
         if (opts.stateReset) await target.resetState(source, keys);
         const states = await target.loadState(source);
         const reports = await runStreams({ kit, config: l.config, runtime: l.runtime, ctx, target, run, streams, states, metrics });

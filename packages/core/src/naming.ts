@@ -25,9 +25,19 @@ export function pgIdentifier(name: string): string {
   return `${cut}_${hash}`;
 }
 
-/** The warehouse table of a stream: `br_<bronze name>`. */
+/** The warehouse table of a stream: `br_<bronze name>` (`br_orders__p0of4` for a partition). */
 export function warehouseTableName(bronzeName: string): string {
-  return pgIdentifier(`br_${bronzeName}`);
+  return pgIdentifier(`br_${bronzeName.replace(/\/partition=(\d+)of(\d+)$/, '__p$1of$2')}`);
+}
+
+/**
+ * The bronze name of one partition of a stream (`--partition i/n`): `orders/partition=0of4`. Each
+ * partition is its own generation, swapped in on its own, so partitions of a full refresh never
+ * replace each other: in Parquet `<stream>/partition=0of4/` (readers glob `<stream>/*\/*.parquet`), in
+ * the warehouse `br_orders__p0of4`.
+ */
+export function partitionBronzeName(bronzeName: string, partition?: { index: number; count: number }): string {
+  return partition && partition.count > 1 ? `${bronzeName}/partition=${partition.index}of${partition.count}` : bronzeName;
 }
 
 /** `"a ""b"""` — a quoted PostgreSQL identifier. */

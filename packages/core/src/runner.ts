@@ -8,7 +8,7 @@ import type { BronzeTarget, RunInfo, SinkResult, SourceState, StoredStreamState 
 import { DatakitError, toDatakitError, type ErrorCode } from './errors.js';
 import { withRetries } from './retry.js';
 import type { RunMetrics } from './metrics.js';
-import { bronzeStreamName, stateKey } from './naming.js';
+import { bronzeStreamName, partitionBronzeName, stateKey } from './naming.js';
 import type { RuntimeSettings } from './runtime.js';
 import { startProgress } from './progress.js';
 import type { Column, Context, Kit, Stream, StreamState } from './types.js';
@@ -72,7 +72,7 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
   const newColumns: string[] = [];
   log.info({ mode: stream.syncMode, staged, resume: resumeFrom !== undefined, generation: stored?.generation }, 'stream started');
 
-  const sink = await p.target.openStream({ run: p.run, stream, columns, stored, bronzeName: bronzeStreamName(stream.name), stateKey: key, staged });
+  const sink = await p.target.openStream({ run: p.run, stream, columns, stored, bronzeName: partitionBronzeName(bronzeStreamName(stream.name), ctx.partition), stateKey: key, staged });
   let rows = 0;
   const progress = startProgress(log, p.runtime.progressIntervalMs, () => rows, stream.rowEstimate);
   const meta = [p.run.loadedAtMicros, p.run.source, p.run.runId];

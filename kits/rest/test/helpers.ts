@@ -73,6 +73,7 @@ export async function runMemory(
 export function liveObjects(target: MemoryTarget, stream: string): Record<string, unknown>[] {
   const gen = target.live.get(`rest/${stream}`);
   if (!gen) return [];
-  const names = gen.columns.map((c) => c.name);
-  return gen.rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]]).filter(([n]) => !String(n).startsWith('_bronze_'))));
+  // rows written before the columns grew are shorter: their data columns are a prefix, metadata last
+  const data = gen.columns.map((c) => c.name).filter((n) => !n.startsWith('_bronze_'));
+  return gen.rows.map((r) => Object.fromEntries(data.map((n, i) => [n, i < r.length - 3 ? r[i] : null])));
 }

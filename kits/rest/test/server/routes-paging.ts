@@ -14,8 +14,8 @@ const token = (offset: number): string => Buffer.from(`o:${offset}`).toString('b
 const untoken = (t: string | null): number => (t ? Number(Buffer.from(t, 'base64url').toString().slice(2)) : 0);
 
 /** The paging routes over `customers` and `events`. */
-export function pagingRoutes(customers: Customer[], events: { id: number; ts: string }[]): Route[] {
-  const n = customers.length;
+export function pagingRoutes(customers: Customer[], events: { id: number; ts: string }[], cache: Map<string, Reply>): Route[] {
+  let n = customers.length;
   const slice = (from: number, count: number): unknown[] => customers.slice(from, from + count).map(customerJson);
   const byPath: Record<string, (req: SeenRequest) => Reply> = {
     '/offset/customers': ({ query: q }) => {
@@ -71,7 +71,6 @@ export function pagingRoutes(customers: Customer[], events: { id: number; ts: st
       return json(events.filter((e) => e.ts >= start && e.ts < end));
     },
   };
-  const cache = new Map<string, Reply>();
   const orders: Route = (req) => {
     const m = /^\/customers\/(\d+)\/orders$/.exec(req.path);
     if (!m) return undefined;
@@ -86,6 +85,7 @@ export function pagingRoutes(customers: Customer[], events: { id: number; ts: st
     const key = `${req.path}?${[...req.query].filter(([k]) => k !== 'api_key').sort().join('&')}`;
     let reply = cache.get(key);
     if (!reply) {
+      n = customers.length;
       reply = route(req);
       cache.set(key, reply);
     }

@@ -40,8 +40,10 @@ export interface ApiServer {
   oauth: OAuthServer;
   /** Answer the next `count` requests whose path starts with `prefix` with `fault`. */
   inject(prefix: string, fault: Fault, count?: number): void;
-  /** Forget the requests seen so far. */
+  /** Forget the requests seen so far and any unused faults. */
   reset(): void;
+  /** Call after changing `customers`: drops cached replies. */
+  dataChanged(): void;
   close(): Promise<void>;
 }
 
@@ -60,7 +62,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const oauth = new OAuthServer(opts.tokenTtlSeconds ?? 3600);
   const requests: SeenRequest[] = [];
   const faults: { prefix: string; fault: Fault; left: number }[] = [];
-  const routes: Route[] = [...authRoutes(oauth, customers), ...pagingRoutes(customers, events)];
+  const cache = new Map<string, Reply>();
+  const routes: Route[] = [...authRoutes(oauth, customers), ...pagingRoutes(customers, events, cache)];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -98,6 +101,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     customers,
     oauth,
     inject: (prefix, fault, count = 1) => void faults.push({ prefix, fault, left: count }),
+    dataChanged: () => cache.clear(),
     reset: () => {
       requests.length = 0;
       faults.length = 0;

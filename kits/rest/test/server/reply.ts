@@ -12,6 +12,8 @@ export interface SeenRequest {
   body: string;
   /** `performance.now()` at arrival. */
   at: number;
+  /** The status answered (undefined when the connection was dropped). */
+  status?: number;
 }
 
 /** A reply of a route. */

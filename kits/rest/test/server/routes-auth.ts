@@ -25,7 +25,7 @@ export class OAuthServer {
   issued = 0;
   /** Grant types seen, in order. */
   readonly grants: string[] = [];
-  /** Hand out a new refresh token with each refresh (and keep the old one valid). */
+  /** Hand out a new refresh token with each refresh (the used one becomes invalid). */
   rotate = false;
 
   constructor(public ttlSeconds: number) {}
@@ -58,6 +58,8 @@ export class OAuthServer {
     this.tokens.set(access, Date.now() + this.ttlSeconds * 1000);
     const extra: Record<string, string> = {};
     if (grant === 'refresh_token' && this.rotate) {
+      // rotation: the refresh token just used is spent
+      this.refreshTokens.delete(form.get('refresh_token') ?? '');
       extra.refresh_token = `r3fresh-rotated-${this.issued}`;
       this.refreshTokens.add(extra.refresh_token);
     }

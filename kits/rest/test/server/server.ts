@@ -44,6 +44,8 @@ export interface ApiServer {
   reset(): void;
   /** Call after changing `customers`: drops cached replies. */
   dataChanged(): void;
+  /** Open client connections. */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -83,8 +85,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
             reply = r(seen);
             if (reply) break;
           }
+          // a fault with headers only adds them to the route's reply (e.g. RateLimit-Remaining: 0)
+          if (reply && f?.fault.headers) reply = { ...reply, headers: { ...reply.headers, ...f.fault.headers } };
         }
         reply ??= { status: 404, ...json({ error: 'not found' }) };
+        seen.status = reply.status ?? 200;
         reply = compress(req, reply, seen.query.get('enc') ?? undefined);
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         res.end(reply.body ?? '');
@@ -102,6 +107,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     oauth,
     inject: (prefix, fault, count = 1) => void faults.push({ prefix, fault, left: count }),
     dataChanged: () => cache.clear(),
+    connections: () => new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n)))),
     reset: () => {
       requests.length = 0;
       faults.length = 0;

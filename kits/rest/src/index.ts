@@ -7,3 +7,4 @@ export { apiDefinitionSchema, type ApiDefinition, type StreamDefinition } from '
 export { loadDefinition, parseDefinition, type LoadedDefinition } from './definition/load.js';
 export { parseExact, parseNdjson, type JsonValue } from './json.js';
 export { RequestBudget } from './http/budget.js';
+export { apiDefinitionJsonSchema } from './definition/json-schema.js';

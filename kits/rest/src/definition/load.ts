@@ -84,9 +84,6 @@ export function formatPath(path: readonly PropertyKey[], raw: unknown): string {
 function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, file: string): string {
   const parts = issues.slice(0, 5).map((i) => {
     if (i.code === 'unrecognized_keys') return `${formatPath(i.path, raw)}: unknown key ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-    if (i.code === 'invalid_union' && 'discriminator' in i && i.discriminator) {
-      return `${formatPath([...i.path, i.discriminator], raw)}: ${i.message}`;
-    }
     return `${formatPath(i.path, raw)}: ${i.message}`;
   });
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';

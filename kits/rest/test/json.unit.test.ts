@@ -1,4 +1,4 @@
-import { canonicalDecimal, hasInexactNumber, isRawNumber, parseExact, parseNdjson, toJsonText } from '../src/json.js';
+import { canonicalDecimal, hasInexactNumber, isRawNumber, parseExact, parseExactWithReviver, parseNdjson, toJsonText } from '../src/json.js';
 import { memberPath, selectRecords } from '../src/select.js';
 
 describe('exact JSON', () => {
@@ -59,5 +59,52 @@ describe('record selector', () => {
     expect(memberPath("$['a b'].c")).toEqual(['a b', 'c']);
     expect(memberPath('updated_at')).toEqual(['updated_at']);
     expect(memberPath('$.data[0]')).toBeUndefined();
+  });
+});
+
+describe('exact JSON edge cases', () => {
+  it('never touches number-like text inside strings', () => {
+    const text = '{"s":"a, 1.50, b","t":"\\"1.0\\" ,2.50]","n":1.50,"k":[1e2, "x:3.10}"]}';
+    expect(toJsonText(parseExact(text))).toBe(text.replace(', "x', ',"x'));
+  });
+
+  it('reports syntax errors of the body itself', () => {
+    expect(() => parseExact('{"a":1.50,')).toThrow(SyntaxError);
+    expect(() => parseExact('["abc 1.50]')).toThrow(SyntaxError);
+    expect(() => parseExact('[1.2.3, 1.50]')).toThrow(SyntaxError);
+  });
+
+  it('keeps the last of duplicate keys, like JSON.parse', () => {
+    expect(toJsonText(parseExact('{"a":1.50,"a":2.50}'))).toBe('{"a":2.50}');
+  });
+
+  it('keeps strings that look like its internal markers', () => {
+    expect(parseExact('{"a":"\\u0000#1","b":1.50}')).toEqual({ a: '\u0000#1', b: expect.anything() });
+    expect(toJsonText(parseExact('{"a":"\\u0000#1","b":1.50}'))).toBe('{"a":"\\u0000#1","b":1.50}');
+  });
+
+  it('parses a bare inexact number', () => {
+    expect(toJsonText(parseExact(' 18446744073709551616 '))).toBe('18446744073709551616');
+  });
+});
+
+describe('exact JSON against the reference parser', () => {
+  it('agrees with the reviver-based parse on random documents', () => {
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const numbers = ['0', '-0', '1.10', '1e3', '-2.5E-3', '18446744073709551616', '9007199254740993', '42', '3.14', '1.0'];
+    const strings = ['"a, 1.50, b"', '"\\"2.50\\""', '"x:1.0}"', '"\\\\"', '"é ✓"', '""'];
+    const value = (depth: number): string => {
+      const k = rnd(depth > 3 ? 3 : 6);
+      if (k === 0) return numbers[rnd(numbers.length)]!;
+      if (k === 1) return strings[rnd(strings.length)]!;
+      if (k === 2) return ['true', 'false', 'null'][rnd(3)]!;
+      if (k === 3) return `[${Array.from({ length: rnd(4) }, () => value(depth + 1)).join(rnd(2) ? ',' : ' , ')}]`;
+      return `{${Array.from({ length: rnd(4) }, (_, i) => `"k${i}" : ${value(depth + 1)}`).join(',')}}`;
+    };
+    for (let i = 0; i < 500; i++) {
+      const text = value(0);
+      expect(toJsonText(parseExact(text))).toBe(toJsonText(parseExactWithReviver(text)));
+    }
   });
 });

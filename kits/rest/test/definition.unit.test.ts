@@ -68,3 +68,12 @@ describe('API definition', () => {
     expect(published).toEqual(apiDefinitionJsonSchema());
   });
 });
+
+describe('worked examples in docs/examples', () => {
+  it.each(['github.yaml', 'stripe.yaml'])('%s is a valid definition', (file) => {
+    const path = join(__dirname, '../../../docs/examples', file);
+    const env = { REST_CONFIG: path, REST_TOKEN: 'token-for-example', REST_CLIENT_ID: 'client', REST_CLIENT_SECRET: 'secret-for-example' };
+    const loaded = loadDefinition(configFor(path, env), { GITHUB_ORG: 'acme' });
+    expect(loaded.api.streams.length).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -3,9 +3,9 @@
 # CLI (`/app/dist/main.js spec|check|discover|run|state …`) so that node is PID 1 and receives
 # SIGTERM/SIGINT directly (the kit stores its current batch and checkpoint, then exits 143/130).
 #
-# Without this, V8 sizes its heap from the host's memory, not the pod's: a 512 Mi pod on a 64 GiB node
-# gets a ~4 GiB heap limit, never collects hard enough, and is OOM-killed (exit 137) instead of
-# staying inside its limit.
+# Without a flag, V8's heap limit depends on the memory it detects: Node 24 reads the cgroup limit and
+# takes about half (259 MiB in a 512 Mi container); where the limit is missed it sizes from the host
+# (GiBs), collects too late, and the pod is OOM-killed (exit 137). Here the size is explicit.
 #
 #   DATAKIT_HEAP_PERCENT   share of the cgroup memory limit given to the V8 old space (default 75;
 #                          0 disables the sizing). Ignored when NODE_OPTIONS already has

@@ -65,6 +65,25 @@ describe('resume', () => {
     expect(ordersBefore + ordersAfter).toBeLessThanOrEqual(fullPass + 1);
   });
 
+  it('resumes date windows at the window it stopped in', async () => {
+    const config = configFor(
+      writeDefinition({
+        base_url: server.url,
+        streams: [{ name: 'events', path: '/windowed/events', primary_key: 'id', incremental: { cursor_field: 'ts', cursor_param: 'start', end_param: 'end', start: '2024-01-01T00:00:00Z', window: { step: 'P1D', end: '2024-01-06T00:00:00Z' } } }],
+      }),
+    );
+    const target = new CrashingTarget();
+    target.crashAfterWrites = 2;
+    await runMemory(config, ['events'], { target, batchSize: 4 });
+    expect(target.states.get('rest')!.events!.kit).toMatchObject({ progress: { until: '2024-01-06T00:00:00Z', window: '2024-01-03T00:00:00Z' } });
+    server.reset();
+    target.crashAfterWrites = Infinity;
+    await runMemory(config, ['events'], { target, batchSize: 4 });
+    expect(server.requests.map((r) => r.query.get('start'))).toEqual(['2024-01-03T00:00:00Z', '2024-01-04T00:00:00Z', '2024-01-05T00:00:00Z']);
+    expect(liveObjects(target, 'events').map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i + 1)));
+    expect(target.states.get('rest')!.events!.kit).toEqual({ v: 1, cursor: '2024-01-06T00:00:00Z', columns: [['id', 'int64', 'json:integer'], ['ts', 'string', 'json:string']] });
+  });
+
   it('stops on abort with the pages read stored, then resumes where it stopped', async () => {
     const config = configFor(writeDefinition({ base_url: server.url, streams: [{ name: 'customers', primary_key: 'id', ...styles.cursor! }] }));
     const controller = new AbortController();

@@ -11,6 +11,7 @@ import type { LoadedDefinition } from './definition/load.js';
 import type { IncrementalDefinition, StreamDefinition } from './definition/schema.js';
 import { bodyError } from './errors.js';
 import { fetchPage } from './fetch-page.js';
+import { inOrder } from './in-order.js';
 import { AbortedError, type HttpClient } from './http/client.js';
 import { isJsonObject, type JsonValue } from './json.js';
 import { createPaginator, type PagePosition } from './paginate.js';
@@ -22,6 +23,12 @@ export interface ReadRun {
   loaded: LoadedDefinition;
   http: HttpClient;
   ctx: Context;
+}
+
+/** A page's records and the checkpoint change it makes, applied when the page is handed out. */
+interface PageEvent {
+  records: JsonValue[];
+  apply: () => void;
 }
 
 interface PageOut {
@@ -52,7 +59,10 @@ export class Extractor {
     const part = this.run.ctx.partition;
     if (!this.def.parent) {
       if (part && part.count > 1 && part.index !== 0) return; // one process reads a root stream
-      yield* this.partition({}, this.st, this.st.progress, undefined, () => undefined);
+      for await (const ev of this.partition({}, this.st, this.st.progress, undefined, () => undefined)) {
+        ev.apply();
+        yield ev.records;
+      }
       return;
     }
     const { alias, includeFields } = { alias: this.def.parent.as, includeFields: this.def.parent.include_fields ?? [] };
@@ -63,17 +73,23 @@ export class Extractor {
       delete this.st.progress;
     }
     const pass = this.st.pass;
-    for await (const { record, vars } of this.records(parentDef, {})) {
-      const key = this.parentKey(parentDef, record);
-      if (part && part.count > 1 && hash(key) % part.count !== part.index) continue;
-      const entry = (parents[key] ??= {});
-      if (entry.pass === pass) continue;
-      const progress = this.st.progress?.key === key ? this.st.progress : undefined;
-      const extra: Record<string, JsonValue> = {};
-      for (const f of includeFields) extra[`_${alias}_${f.replace(/\W/g, '_')}`] = (isJsonObject(record) ? record[f] : undefined) ?? null;
-      for await (const records of this.partition({ ...vars, [alias]: record }, entry, progress, key, () => (entry.pass = pass))) {
-        yield includeFields.length ? records.map((r) => (isJsonObject(r) ? { ...r, ...extra } : r)) : records;
+    const resume = this.st.progress;
+    // the children of up to `concurrency` parents are fetched at once; pages are applied in order
+    const partitions = async function* (this: Extractor): AsyncGenerator<() => AsyncIterable<PageEvent>> {
+      for await (const { record, vars } of this.records(parentDef, {})) {
+        const key = this.parentKey(parentDef, record);
+        if (part && part.count > 1 && hash(key) % part.count !== part.index) continue;
+        const entry = (parents[key] ??= {});
+        if (entry.pass === pass) continue;
+        const progress = resume?.key === key ? resume : undefined;
+        const extra: Record<string, JsonValue> = {};
+        for (const f of includeFields) extra[`_${alias}_${f.replace(/\W/g, '_')}`] = (isJsonObject(record) ? record[f] : undefined) ?? null;
+        yield () => this.partition({ ...vars, [alias]: record }, entry, progress, key, () => (entry.pass = pass), includeFields.length ? extra : undefined);
       }
+    }.call(this);
+    for await (const ev of inOrder(partitions, this.run.loaded.api.rate_limit.concurrency, 2)) {
+      ev.apply();
+      yield ev.records;
     }
     for (const [k, e] of Object.entries(parents)) {
       delete e.pass;
@@ -128,15 +144,19 @@ export class Extractor {
     }
   }
 
-  /** One partition (the root, or one parent), windowed or not; `done` runs when it completes. */
-  private async *partition(vars: Vars, cs: CursorState, progress: Progress | undefined, key: string | undefined, done: () => void): AsyncGenerator<JsonValue[]> {
+  /**
+   * One partition (the root, or one parent), windowed or not. Each page comes with the state change
+   * it makes (`apply`), run by the consumer in order; `done` runs when the partition completes.
+   */
+  private async *partition(vars: Vars, cs: CursorState, progress: Progress | undefined, key: string | undefined, done: () => void, extra?: Record<string, JsonValue>): AsyncGenerator<PageEvent> {
     const inc = this.def.incremental;
     const complete = (): void => {
       delete this.st.progress;
       done();
     };
+    const decorate = (records: JsonValue[]): JsonValue[] => (extra ? records.map((r) => (isJsonObject(r) ? { ...r, ...extra } : r)) : records);
     if (inc?.window) {
-      yield* this.windows(inc, vars, cs, progress, key, complete);
+      for await (const ev of this.windows(inc, vars, cs, progress, key, complete)) yield { records: decorate(ev.records), apply: ev.apply };
       return;
     }
     const fmt = inc?.format ?? 'raw';
@@ -168,21 +188,24 @@ export class Extractor {
         }
         records = kept;
       }
-      if (page.next) {
-        this.st.progress = { ...(key !== undefined ? { key } : {}), ...(from !== undefined ? { from } : {}), page: page.next, pages: page.pages, ...(max !== undefined ? { max, maxKeys } : {}) };
-      } else {
-        if (max !== undefined) {
-          const c = cs.cursor === undefined ? 1 : compareCursor(max, cs.cursor);
-          const keys = c === 0 ? [...new Set([...(cs.keys ?? []), ...maxKeys])] : maxKeys;
+      const [next, pages, seenMax, seenKeys] = [page.next, page.pages, max, [...maxKeys]];
+      const apply = (): void => {
+        if (next) {
+          this.st.progress = { ...(key !== undefined ? { key } : {}), ...(from !== undefined ? { from } : {}), page: next, pages, ...(seenMax !== undefined ? { max: seenMax, maxKeys: seenKeys } : {}) };
+          return;
+        }
+        if (seenMax !== undefined) {
+          const c = cs.cursor === undefined ? 1 : compareCursor(seenMax, cs.cursor);
+          const keys = c === 0 ? [...new Set([...(cs.keys ?? []), ...seenKeys])] : seenKeys;
           if (c >= 0) {
-            cs.cursor = max;
+            cs.cursor = seenMax;
             if (keys.length && keys.length <= MAX_BOUNDARY_KEYS) cs.keys = keys;
             else delete cs.keys;
           }
         }
         complete();
-      }
-      yield records;
+      };
+      yield { records: decorate(records), apply };
     }
   }
 
@@ -191,7 +214,7 @@ export class Extractor {
     return us !== undefined && fromUs !== undefined ? us < fromUs : compareCursor(value, from) < 0;
   }
 
-  private async *windows(inc: IncrementalDefinition, vars: Vars, cs: CursorState, progress: Progress | undefined, key: string | undefined, complete: () => void): AsyncGenerator<JsonValue[]> {
+  private async *windows(inc: IncrementalDefinition, vars: Vars, cs: CursorState, progress: Progress | undefined, key: string | undefined, complete: () => void): AsyncGenerator<PageEvent> {
     const w = inc.window!;
     const fmt = inc.format;
     const step = parseDuration(w.step);
@@ -204,6 +227,7 @@ export class Extractor {
     let pos = progress?.page;
     let pagesBefore = progress?.pages ?? 0;
     const base = key !== undefined ? { key } : {};
+    let read = false;
     while (ws < untilUs) {
       let we = addDuration(ws, step);
       if (we > untilUs || we <= ws) we = untilUs;
@@ -212,21 +236,28 @@ export class Extractor {
       if (inc.cursor_param) params[inc.cursor_param] = s;
       if (inc.end_param) params[inc.end_param] = e;
       for await (const page of this.pages(this.def, { ...vars, incremental: { start: s, end: e } }, { in: inc.in, params }, pos, pagesBefore)) {
-        const records = inc.filter ? page.records.filter((r) => this.inWindow(fieldText(r, inc.cursor_field), ws, we, fmt)) : page.records;
-        if (page.next) this.st.progress = { ...base, until, window: isoOf(ws), page: page.next, pages: page.pages };
-        else if (we < untilUs) this.st.progress = { ...base, until, window: isoOf(we), pages: 0 };
-        else {
-          cs.cursor = fmt === 'epoch_seconds' || fmt === 'epoch_millis' ? formatInstant(untilUs, fmt) : until;
-          delete cs.keys;
-          complete();
-        }
-        yield records;
+        const [from, to] = [ws, we];
+        const records = inc.filter ? page.records.filter((r) => this.inWindow(fieldText(r, inc.cursor_field), from, to, fmt)) : page.records;
+        const { next, pages } = page;
+        read = true;
+        yield {
+          records,
+          apply: () => {
+            if (next) this.st.progress = { ...base, until, window: isoOf(from), page: next, pages };
+            else if (to < untilUs) this.st.progress = { ...base, until, window: isoOf(to), pages: 0 };
+            else {
+              cs.cursor = fmt === 'epoch_seconds' || fmt === 'epoch_millis' ? formatInstant(untilUs, fmt) : until;
+              delete cs.keys;
+              complete();
+            }
+          },
+        };
       }
       ws = we;
       pos = undefined;
       pagesBefore = 0;
     }
-    complete(); // idempotent; needed when there was no window to read
+    if (!read) yield { records: [], apply: complete }; // no window to read: the partition is done
   }
 
   private inWindow(value: string | undefined, ws: bigint, we: bigint, fmt: string): boolean {

@@ -1,4 +1,6 @@
 import { startApiServer, type ApiServer } from './server/server.js';
+import { loadDefinition } from '@datakit/kit-rest';
+import { budgetOf } from '../src/session.js';
 import { configFor, runMemory, writeDefinition } from './helpers.js';
 
 let server: ApiServer;
@@ -76,18 +78,24 @@ describe('politeness', () => {
     expect(target.states.get('rest')).toEqual(before);
   });
 
-  it('spaces request starts by the requests_per_second budget across parent and child requests', async () => {
+  it('spaces request starts by the requests_per_second budget, and keeps to the concurrency, across parents and children', async () => {
+    server.inject('/customers/', { delayMs: 40 }, 1000);
     const def = writeDefinition({
       base_url: server.url,
-      rate_limit: { concurrency: 1, requests_per_second: 100 },
+      rate_limit: { concurrency: 3, requests_per_second: 100 },
       streams: [
         { name: 'customers', path: PATH, record_selector: '$.data', primary_key: 'id', pagination: { type: 'offset', limit: 10, total_path: '$.total' } },
-        { name: 'orders', path: '/customers/{parent.id}/orders', record_selector: '$.orders', parent: { stream: 'customers' } },
+        { name: 'orders', path: '/customers/{parent.id}/orders', record_selector: '$.orders', pagination: { type: 'page_number' }, parent: { stream: 'customers' } },
       ],
     });
-    const { reports } = await runMemory(configFor(def), ['orders']);
-    expect(reports[0]!.status).toBe('succeeded');
-    const starts = server.requests.map((r) => r.at);
-    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(8); // 10 ms apart at the client, less loopback jitter
+    const config = configFor(def);
+    const budget = budgetOf(loadDefinition(config));
+    budget.record = true;
+    const { reports } = await runMemory(config, ['orders']);
+    expect(reports[0]).toMatchObject({ status: 'succeeded', rows: server.customers.reduce((n, c) => n + 1 + (c.index % 3), 0) });
+    const starts = budget.starts;
+    expect(starts.length).toBe(server.requests.length);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(10);
+    expect(server.peakInFlight()).toBe(3); // children of several parents in parallel, never more than 3
   });
 });

@@ -103,9 +103,13 @@ function plainHeaders(h: unknown): Headers {
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly agents: (http.Agent | https.Agent)[];
+  private readonly closing = new AbortController();
+  /** Aborted by the read's signal or by {@link HttpClient.close}: every request and wait stops. */
+  private readonly signal: AbortSignal;
   auth: Authenticator | undefined;
 
   constructor(private readonly opts: HttpClientOptions) {
+    this.signal = AbortSignal.any([opts.signal, this.closing.signal]);
     const sockets = Math.max(1, opts.maxSockets);
     const httpAgent = new http.Agent({ keepAlive: true, maxSockets: sockets });
     const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: sockets });
@@ -131,7 +135,8 @@ export class HttpClient {
 
   /** Send a request; resolves with a 2xx response or throws a DatakitError. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const { logger, signal, budget } = this.opts;
+    const { logger, budget } = this.opts;
+    const signal = this.signal;
     let retries = 0;
     let hinted = 0;
     let waitedMs = 0;
@@ -153,7 +158,9 @@ export class HttpClient {
         headers['Content-Type'] = 'application/x-www-form-urlencoded';
       }
 
-      const release = await budget.acquire(signal);
+      const release = await budget.acquire(signal).catch((e: unknown) => {
+        throw signal.aborted ? new AbortedError() : e;
+      });
       const timeout = AbortSignal.timeout(this.opts.timeoutMs);
       let status: number;
       let resHeaders: Headers;
@@ -219,8 +226,9 @@ export class HttpClient {
     }
   }
 
-  /** Close idle keep-alive sockets. */
+  /** Stop every request and wait of this client and close its sockets. */
   close(): void {
+    this.closing.abort();
     for (const a of this.agents) a.destroy();
   }
 }

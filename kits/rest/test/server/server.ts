@@ -46,6 +46,8 @@ export interface ApiServer {
   dataChanged(): void;
   /** Open client connections. */
   connections(): Promise<number>;
+  /** Most requests the server was answering at once. */
+  peakInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const cache = new Map<string, Reply>();
   const routes: Route[] = [...authRoutes(oauth, customers), ...pagingRoutes(customers, events, cache)];
 
+  let inFlight = 0;
+  let peak = 0;
   const server = http.createServer((req, res) => {
+    peak = Math.max(peak, ++inFlight);
+    res.on('close', () => void (inFlight -= 1));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -107,9 +113,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     oauth,
     inject: (prefix, fault, count = 1) => void faults.push({ prefix, fault, left: count }),
     dataChanged: () => cache.clear(),
+    peakInFlight: () => peak,
     connections: () => new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n)))),
     reset: () => {
       requests.length = 0;
+      peak = inFlight;
       faults.length = 0;
     },
     close: () =>

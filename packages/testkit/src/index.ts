@@ -1,3 +1,5 @@
 export * from './services/ports.ts';
 export * from './services/postgres.ts';
 export * from './memory-target.ts';
+export * from './read-back.ts';
+export * from './contract/index.ts';

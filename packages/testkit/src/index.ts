@@ -1,5 +1,6 @@
 export * from './services/ports.ts';
 export * from './services/postgres.ts';
+export * from './services/kafka.ts';
 export * from './memory-target.ts';
 export * from './read-back.ts';
 export * from './contract/index.ts';

@@ -7,7 +7,8 @@
 //   node helper.mjs serve <info.json> [bigRows]   start PostgreSQL, seed, write URLs, run until SIGTERM
 //   node helper.mjs serve-api <info.json>         an HTTP API (bearer token, offset paging) for the rest kit
 //   node helper.mjs source-stats <url> <table>    {"rows":…, "sumId":"…"} of a source table
-//   node helper.mjs warehouse <url> <table> <rows> <sumId>
+//   node helper.mjs warehouse <url> <table> <rows> <sumId>   (also: no duplicate ids, state present)
+//   node helper.mjs state-row <url> <stream>      exit 0 when bronze._datakit_state has the stream
 //   node helper.mjs parquet <dir> <rows> <sumId> [--distinct] [--source=<name>]
 //   node helper.mjs json <file> <js expression of j>   exit 1 unless the expression is truthy
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -160,6 +161,17 @@ async function serveApi(infoFile) {
   process.on('SIGINT', stop);
 }
 
+/** Exit 0 when bronze._datakit_state has a row for the stream (the table may not exist yet). */
+async function stateRow(url, stream) {
+  const n = await withClient(url, async (c) => {
+    const t = await c.query(`SELECT to_regclass('bronze._datakit_state') IS NOT NULL AS ok`);
+    if (!t.rows[0].ok) return 0;
+    const r = await c.query(`SELECT count(*)::int AS n FROM bronze._datakit_state WHERE stream = $1`, [stream]);
+    return r.rows[0].n;
+  });
+  process.exit(n > 0 ? 0 : 1);
+}
+
 async function sourceStats(url, table) {
   const r = await withClient(url, (c) => c.query(`SELECT count(*)::text AS rows, coalesce(sum(id),0)::text AS "sumId" FROM ${table}`));
   console.log(JSON.stringify({ rows: Number(r.rows[0].rows), sumId: r.rows[0].sumId }));
@@ -167,10 +179,11 @@ async function sourceStats(url, table) {
 
 async function warehouse(url, table, rows, sumId) {
   await withClient(url, async (c) => {
-    const t = await c.query(`SELECT count(*)::text AS n, coalesce(sum(id),0)::text AS s, count(DISTINCT _bronze_run_id)::int AS runs,
-                                    min(_bronze_source) AS src FROM bronze.${table}`);
-    const { n, s, runs, src } = t.rows[0];
+    const t = await c.query(`SELECT count(*)::text AS n, coalesce(sum(id),0)::text AS s, count(DISTINCT id)::text AS d,
+                                    count(DISTINCT _bronze_run_id)::int AS runs, min(_bronze_source) AS src FROM bronze.${table}`);
+    const { n, s, d, runs, src } = t.rows[0];
     if (Number(n) !== Number(rows) || s !== String(sumId)) die(`bronze.${table}: ${n} rows, sum(id) ${s}; expected ${rows} rows, sum(id) ${sumId}`);
+    if (Number(d) !== Number(rows)) die(`bronze.${table}: ${d} distinct ids in ${n} rows (duplicates)`);
     const st = await c.query(`SELECT count(*)::int AS n FROM bronze._datakit_state`);
     if (st.rows[0].n < 1) die('bronze._datakit_state has no row');
     console.log(JSON.stringify({ table: `bronze.${table}`, rows: Number(n), sumId: s, runs, source: src, stateRows: st.rows[0].n }));
@@ -240,6 +253,9 @@ switch (cmd) {
     break;
   case 'serve-api':
     await serveApi(args[0]);
+    break;
+  case 'state-row':
+    await stateRow(args[0], args[1]);
     break;
   case 'source-stats':
     await sourceStats(args[0], args[1]);

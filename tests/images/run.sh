@@ -8,9 +8,9 @@
 # postgres image: check (good credentials → 0; SOURCE_PASSWORD_FILE → 0; bad password → 3 and no
 #                 password in the output); discover; run → Parquet on a mounted volume (read back with
 #                 DuckDB: rows, sum(id), no duplicates; state file); run → Postgres warehouse
-#                 (bronze.br_orders, bronze._datakit_state); `docker stop` during a 2M-row run → exit
-#                 143 within 10 s, not OOM-killed, state stored; the resumed run then lands exactly the
-#                 source's rows.
+#                 (bronze.br_orders, bronze._datakit_state); for each target, `docker stop` during a
+#                 2M-row run → exit 143 within 10 s, not OOM-killed, state stored; the resumed run then
+#                 lands exactly the source's rows, no duplicates.
 # rest image:     check against a local HTTP API (REST_TOKEN_FILE → 0; bad token → 3, no token in the
 #                 output); run → Parquet (rows and sum(id) read back with DuckDB).
 # Other kits:     spec, and `check` without configuration → exit 2 (config error), with a NOTE.
@@ -84,7 +84,7 @@ done
 [ -s "$WORK/pg.json" ] || { cat "$WORK/pg.log" >&2; fail "PostgreSQL not ready after 120 s"; }
 [ -s "$WORK/api.json" ] || { cat "$WORK/api.log" >&2; fail "HTTP API not ready"; }
 sed 's/^/   /' "$WORK/pg.log"
-jv() { node -p "require('$1').$2"; }
+jv() { node -p "JSON.parse(require('fs').readFileSync('$1', 'utf8')).$2"; }   # jv <json file> <path>
 SRC_URL=$(jv "$WORK/pg.json" sourceUrl)
 WH_URL=$(jv "$WORK/pg.json" warehouseUrl)
 PG_PASSWORD=$(jv "$WORK/pg.json" password)
@@ -203,39 +203,58 @@ test_postgres() {
 
   # ---- docker stop (SIGTERM) during a big run: exit 143 within 10 s, state stored; then resume ----
   writable_dir "$WORK/big"
-  local name=datakit-imgtest-stop-$$ state="$WORK/big/bronze/_state/postgres.json"
-  docker run -d --name "$name" --network host -m 512m -v "$WORK/big:/data" \
-    -e SOURCE_DATABASE_URL="$SRC_URL" -e BATCH_SIZE=500 -e SOURCE_CHUNK_ROWS=20000 -e PARQUET_ROLL_ROWS=20000 \
+  local pq_state="$WORK/big/bronze/_state/postgres.json"
+  pq_state_stored() { [ -s "$pq_state" ] && $HELPER json "$pq_state" "JSON.stringify(j).includes('$EVENTS')" >/dev/null 2>&1; }
+  wh_state_stored() { $HELPER state-row "$WH_URL" "$EVENTS" 2>/dev/null; }
+
+  stop_big_run "Parquet" pq_state_stored -v "$WORK/big:/data"
+  t=$(date +%s.%N)
+  dk_run "$O.resume" -m 512m -v "$WORK/big:/data" -e SOURCE_DATABASE_URL="$SRC_URL" -e BATCH_SIZE=50000 "$IMG" -- run "$EVENTS"
+  expect_rc 0 "postgres resumed run → Parquet" "$O.resume"
+  $HELPER parquet "$WORK/big/bronze/postgres/$br_events" "$ev_rows" "$ev_sum" --distinct >"$O.verify" || fail "Parquet output of the resumed $EVENTS"
+  sed 's/^/        /' "$O.verify"
+  pass "resumed run $EVENTS → Parquet: exactly $ev_rows distinct rows; $(since "$t")s"
+
+  stop_big_run "warehouse" wh_state_stored -e WAREHOUSE_DATABASE_URL="$WH_URL"
+  t=$(date +%s.%N)
+  dk_run "$O.resumewh" -m 512m -e SOURCE_DATABASE_URL="$SRC_URL" -e WAREHOUSE_DATABASE_URL="$WH_URL" -e BATCH_SIZE=50000 "$IMG" -- run "$EVENTS"
+  expect_rc 0 "postgres resumed run → warehouse" "$O.resumewh"
+  $HELPER warehouse "$WH_URL" "br_$br_events" "$ev_rows" "$ev_sum" >"$O.verify" || fail "warehouse output of the resumed $EVENTS"
+  sed 's/^/        /' "$O.verify"
+  pass "resumed run $EVENTS → warehouse: exactly $ev_rows distinct rows in bronze.br_$br_events; $(since "$t")s"
+}
+
+# stop_big_run <label> <state-stored-fn> [docker run args for the target…]: start `run $EVENTS` with
+# small batches, wait until its first checkpoint is stored, `docker stop` it (SIGTERM), and check: exit
+# 143 within 10 s, not OOM-killed, run report "interrupted", state still stored.
+stop_big_run() {
+  local label=$1 stored=$2; shift 2
+  local name="datakit-imgtest-stop-$$-${label,,}" out="$O.stop-${label,,}"
+  docker run -d --name "$name" --network host -m 512m "$@" \
+    -e SOURCE_DATABASE_URL="$SRC_URL" -e BATCH_SIZE=200 -e SOURCE_CHUNK_ROWS=20000 -e PARQUET_ROLL_ROWS=20000 \
     "$IMG" run "$EVENTS" >/dev/null
   for _ in $(seq 240); do
-    [ -s "$state" ] && break
+    "$stored" && break
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || break
     sleep 0.25
   done
-  [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || { docker logs "$name" 2>&1 | tail -20 >&2; fail "the big run ended before it could be stopped"; }
-  [ -s "$state" ] || { docker logs "$name" 2>&1 | tail -20 >&2; fail "no state stored after 60 s of the big run"; }
-  sleep 1
+  [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || { docker logs "$name" 2>&1 | tail -20 >&2; fail "$label: the big run ended before it could be stopped"; }
+  "$stored" || { docker logs "$name" 2>&1 | tail -20 >&2; fail "$label: no state stored after 60 s of the big run"; }
+  sleep 0.5
   local ts secs code oom
   ts=$(date +%s.%N)
   docker stop -t 15 "$name" >/dev/null
   secs=$(since "$ts")
   code=$(docker inspect -f '{{.State.ExitCode}}' "$name")
   oom=$(docker inspect -f '{{.State.OOMKilled}}' "$name")
-  docker logs "$name" >"$O.stop.out" 2>"$O.stop.err" || true
+  docker logs "$name" >"$out.out" 2>"$out.err" || true
   docker rm "$name" >/dev/null
-  [ "$code" = 143 ] || { tail -c 2000 "$O.stop.err" >&2; fail "docker stop: exit $code, expected 143"; }
-  [ "$oom" = false ] || fail "the big run was OOM-killed"
-  awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || fail "docker stop took ${secs}s (limit 10 s)"
-  $HELPER json "$state" "JSON.stringify(j).includes('$EVENTS')" >/dev/null || fail "state file has no entry for $EVENTS: $(cat "$state")"
-  $HELPER json "$O.stop.out" "j.status === 'interrupted'" || fail "stopped run report"
-  pass "docker stop during run $EVENTS ($(jv "$O.stop.out" rows) of $ev_rows rows stored) → exit 143 in ${secs}s, not OOM-killed, state stored"
-
-  t=$(date +%s.%N)
-  dk_run "$O.resume" -m 512m -v "$WORK/big:/data" -e SOURCE_DATABASE_URL="$SRC_URL" -e BATCH_SIZE=50000 "$IMG" -- run "$EVENTS"
-  expect_rc 0 "postgres resumed run" "$O.resume"
-  $HELPER parquet "$WORK/big/bronze/postgres/$br_events" "$ev_rows" "$ev_sum" --distinct >"$O.verify" || fail "Parquet output of the resumed $EVENTS"
-  sed 's/^/        /' "$O.verify"
-  pass "resumed run $EVENTS → exactly $ev_rows distinct rows in Parquet; $(since "$t")s"
+  [ "$code" = 143 ] || { tail -c 2000 "$out.err" >&2; fail "$label: docker stop → exit $code, expected 143"; }
+  [ "$oom" = false ] || fail "$label: the big run was OOM-killed"
+  awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || fail "$label: docker stop took ${secs}s (limit 10 s)"
+  "$stored" || fail "$label: no state for $EVENTS after the stop"
+  $HELPER json "$out.out" "j.status === 'interrupted'" || fail "$label: stopped run report"
+  pass "docker stop during run $EVENTS → $label ($(jv "$out.out" rows) rows stored): exit 143 in ${secs}s, not OOM-killed, state stored"
 }
 
 test_rest() {

@@ -18,6 +18,7 @@
 import avro from 'avsc';
 import type { LogicalType } from '@datakit/core';
 import { decimalFromUnscaled, decimalToUnscaled } from '@datakit/core';
+import { AVRO_LOGICAL_TYPES, AVRO_TYPES } from './type-map.js';
 
 type Schema = string | { type?: unknown; logicalType?: unknown; precision?: unknown; scale?: unknown; size?: unknown };
 
@@ -37,7 +38,6 @@ const BIGINT_LONG = avro.types.LongType.__with({
 
 interface LogicalSpec {
   underlying: string[];
-  column(schema: Exclude<Schema, string>): LogicalType;
   fromValue(v: unknown, self: ExactLogical): unknown;
   toValue(v: unknown, self: ExactLogical): unknown;
 }
@@ -66,20 +66,18 @@ function bytesOf(n: bigint, size?: number): Buffer {
 const LOGICAL: Record<string, LogicalSpec> = {
   decimal: {
     underlying: ['bytes', 'fixed'],
-    column: (s) => ({ decimal: [Number(s.precision), Number(s.scale ?? 0)] }),
     fromValue: (v, self) => decimalFromUnscaled(unscaledOf(v as Buffer), self.scale),
     toValue: (v, self) => bytesOf(decimalToUnscaled(String(v), self.scale), self.size),
   },
-  date: { underlying: ['int'], column: () => 'date', fromValue: id, toValue: id },
-  'time-millis': { underlying: ['int'], column: () => 'time', fromValue: (v) => big(v) * 1000n, toValue: (v) => Number(big(v) / 1000n) },
-  'time-micros': { underlying: ['long'], column: () => 'time', fromValue: big, toValue: big },
-  'timestamp-millis': { underlying: ['long'], column: () => 'timestamptz', fromValue: (v) => big(v) * 1000n, toValue: (v) => big(v) / 1000n },
-  'timestamp-micros': { underlying: ['long'], column: () => 'timestamptz', fromValue: big, toValue: big },
-  'local-timestamp-millis': { underlying: ['long'], column: () => 'timestamp', fromValue: (v) => big(v) * 1000n, toValue: (v) => big(v) / 1000n },
-  'local-timestamp-micros': { underlying: ['long'], column: () => 'timestamp', fromValue: big, toValue: big },
+  date: { underlying: ['int'], fromValue: id, toValue: id },
+  'time-millis': { underlying: ['int'], fromValue: (v) => big(v) * 1000n, toValue: (v) => Number(big(v) / 1000n) },
+  'time-micros': { underlying: ['long'], fromValue: big, toValue: big },
+  'timestamp-millis': { underlying: ['long'], fromValue: (v) => big(v) * 1000n, toValue: (v) => big(v) / 1000n },
+  'timestamp-micros': { underlying: ['long'], fromValue: big, toValue: big },
+  'local-timestamp-millis': { underlying: ['long'], fromValue: (v) => big(v) * 1000n, toValue: (v) => big(v) / 1000n },
+  'local-timestamp-micros': { underlying: ['long'], fromValue: big, toValue: big },
   uuid: {
     underlying: ['string'],
-    column: () => 'uuid',
     fromValue: (v) => {
       if (typeof v !== 'string' || !UUID_RE.test(v)) throw new Error('a uuid field holds a string that is not a UUID');
       return v.toLowerCase();
@@ -97,7 +95,8 @@ export class ExactLogical extends avro.types.LogicalType {
   constructor(schema: Exclude<Schema, string>, opts: object) {
     super(schema as avro.Schema, opts);
     this.spec = LOGICAL[String(schema.logicalType)]!;
-    this.column = this.spec.column(schema);
+    const t = AVRO_LOGICAL_TYPES[String(schema.logicalType)]!;
+    this.column = t === 'decimal' ? { decimal: [Number(schema.precision), Number(schema.scale ?? 0)] } : t;
     this.scale = Number(schema.scale ?? 0);
     this.size = typeof schema.size === 'number' ? schema.size : undefined;
   }
@@ -151,13 +150,12 @@ export function columnTypeOf(t: avro.Type): { type: LogicalType; sourceType: str
   if (union) {
     const nonNull = union.filter((b) => b.typeName !== 'null');
     if (nonNull.length === 1) return columnTypeOf(nonNull[0]!);
-    return nonNull.length ? { type: 'json', sourceType: `union<${union.map((b) => b.typeName).join(',')}>` } : undefined;
+    return nonNull.length ? { type: AVRO_TYPES.union!, sourceType: `union<${union.map((b) => b.typeName.replace(/^(abstract|logical):/, '')).join(',')}>` } : undefined;
   }
   if (t instanceof ExactLogical) return { type: t.column, sourceType: t.typeName.replace(/^logical:/, '') };
   const name = t.typeName.replace(/^abstract:/, '');
-  const simple: Record<string, LogicalType> = { boolean: 'boolean', int: 'int32', long: 'int64', float: 'float64', double: 'float64', string: 'string', enum: 'string', bytes: 'bytes', fixed: 'bytes' };
   if (name === 'null') return undefined;
-  return { type: simple[name] ?? 'json', sourceType: name };
+  return { type: AVRO_TYPES[name] ?? 'json', sourceType: name };
 }
 
 /** The fields of a record type (`undefined` for any other type). */

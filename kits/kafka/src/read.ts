@@ -48,11 +48,12 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
     let lag = 0n;
     for (const [p, o] of pending()) lag += range.end.get(p)! - o;
     log.info({ topic, partitions: owned, messages: lag.toString() }, 'reading to the high watermarks');
-    if (range.changed) yield { rows: [], checkpoint: toCheckpoint(positions) };
+    if (range.mustStore) yield { rows: [], checkpoint: toCheckpoint(positions) };
 
     let batch: Row[] = [];
     let read = 0;
-    let last = JSON.stringify(toCheckpoint(positions));
+    // a start not yet stored (earliest on a first run) is stored with the first batch, or at the end
+    let last = range.changed && !range.mustStore ? '' : JSON.stringify(toCheckpoint(positions));
     const flush = (): Batch => {
       const cols = rows.columns();
       const grown = cols.length > width;

@@ -12,7 +12,12 @@ export interface Range {
   start: Map<number, bigint>;
   /** First offset not to read (the high watermark at the start), per partition. */
   end: Map<number, bigint>;
-  /** True when a start did not come from the stored checkpoint (it must be stored even if nothing is read). */
+  /**
+   * A start that a re-run could not find again (`latest`, `group`): it must be stored before any
+   * message is read, or a run killed before its first commit would start at a later end next time.
+   */
+  mustStore: boolean;
+  /** A start did not come from the stored checkpoint (store it at the end even if nothing is read). */
   changed: boolean;
 }
 
@@ -39,12 +44,14 @@ export async function resolveRange(p: {
   const group = fresh.length && config.start === 'group' ? await fetchGroupOffsets(cluster, config.groupId!, topic, fresh) : new Map<number, bigint>();
   const start = new Map<number, bigint>();
   let changed = false;
+  let mustStore = false;
   for (const partition of partitions) {
     const lo = low.get(partition) ?? 0n;
     const hi = end.get(partition) ?? lo;
     let pos = stored.get(partition);
     if (pos === undefined) {
       changed = true;
+      mustStore ||= config.start !== 'earliest';
       pos = config.start === 'latest' ? hi : config.start === 'group' ? (group.get(partition) ?? lo) : lo;
     }
     if (pos > hi) {
@@ -62,5 +69,5 @@ export async function resolveRange(p: {
     start.set(partition, pos);
     end.set(partition, hi);
   }
-  return { start, end, changed };
+  return { start, end, changed, mustStore };
 }

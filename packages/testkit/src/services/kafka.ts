@@ -23,12 +23,13 @@ export interface KafkaService {
 export const MOCK_TOPIC_PARTITIONS = 4;
 
 /**
- * Start librdkafka's mock cluster with `brokers` brokers (default 1).
+ * Start librdkafka's mock cluster with `brokers` brokers (default 1). `reuse: false` starts a new one
+ * even when `DATAKIT_TEST_KAFKA_BROKERS` names a running cluster (a test that needs fixed topic names).
  * @example const kafka = await startKafka(); process.env.KAFKA_BROKERS = kafka.brokers.join(',');
  */
-export async function startKafka(opts: { brokers?: number; kcat?: string } = {}): Promise<KafkaService> {
-  const reuse = process.env.DATAKIT_TEST_KAFKA_BROKERS;
-  if (reuse) return { brokers: reuse.split(','), stop: async () => undefined };
+export async function startKafka(opts: { brokers?: number; kcat?: string; reuse?: boolean } = {}): Promise<KafkaService> {
+  const running = process.env.DATAKIT_TEST_KAFKA_BROKERS;
+  if (running && opts.reuse !== false) return { brokers: running.split(','), stop: async () => undefined };
   const n = opts.brokers ?? 1;
   const child = spawn(opts.kcat ?? 'kcat', ['-X', `test.mock.num.brokers=${n}`, '-b', 'mock:9092', '-P', '-t', '__keepalive'], {
     stdio: ['pipe', 'ignore', 'pipe'],

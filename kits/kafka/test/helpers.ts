@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
-import { createLogger, loadConfig, runCli, runStreams, runtimeSettings, RunMetrics, type Batch, type Context, type SourceState, type StreamReport } from '@datakit/core';
+import { createLogger, loadConfig, runCli, runStreams, runtimeSettings, RunMetrics, type Logger, type Batch, type Context, type SourceState, type StreamReport } from '@datakit/core';
 import { MemoryTarget } from '@datakit/testkit';
 import { kafkaConfig, kafkaKit, type KafkaKitConfig } from '@datakit/kit-kafka';
 
-export const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
+export const logger: Logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
 
 /** Brokers of the mock cluster started by global-setup.ts. */
 export function brokers(): string {

@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /**
  * Contract cases that need no data movement: spec, check, discover, and the configuration and state
  * errors (exit 2 before anything is written).

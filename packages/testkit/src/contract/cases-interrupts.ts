@@ -1,9 +1,10 @@
+/// <reference types="jest" />
 /**
  * Contract cases on a large input: an early `break` and an abort release everything; kill -9 and
  * SIGTERM of the built CLI mid-run, then a re-run, lose and double nothing; memory stays bounded.
  */
 import { createLogger, loadConfig, type Context } from '@datakit/core';
-import { spawnCli, waitFor, type CliChild } from './cli.ts';
+import { FatalWait, spawnCli, waitFor, type CliChild, type CliResult } from './cli.ts';
 import { expectExactKeys, expectExit, expectNoSecrets, keysIn, type Suite } from './suite.ts';
 import type { TargetHandle } from './targets.ts';
 import type { ContractSource } from './types.ts';
@@ -21,12 +22,20 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
-/** Wait until the stored state of `stream` shows at least `commits` commits. */
-function committed(t: TargetHandle, stream: string, commits: number, child?: CliChild): Promise<number> {
+/** Wait until the stored state of `stream` shows at least `commits` commits (fails as soon as the run ends). */
+function committed(t: TargetHandle, stream: string, commits: number, run: CliChild | (() => CliResult | undefined)): Promise<number> {
+  const ended = (): string | undefined => {
+    if (typeof run === 'function') {
+      const r = run();
+      return r ? `exit ${r.code}:\n${r.stdout.slice(-2000)}` : undefined;
+    }
+    return run.child.exitCode !== null || run.child.signalCode !== null ? `exit ${run.child.exitCode ?? run.child.signalCode}:\n${run.output().slice(-2000)}` : undefined;
+  };
   return waitFor(
     `${commits} commits of ${stream} in ${t.kind}`,
     async () => {
-      if (child && child.child.exitCode !== null) throw new Error(`the run ended (exit ${child.child.exitCode}) before ${commits} commits:\n${child.output().slice(-2000)}`);
+      const end = ended();
+      if (end) throw new FatalWait(`the run ended before ${commits} commits (${end})`);
       const st = await t.state(stream).catch(() => undefined);
       return st && st.seq >= commits ? st.seq : undefined;
     },
@@ -80,8 +89,9 @@ export function interruptCases<C>(s: Suite<C>): void {
         await s.withTarget(kind, async (t) => {
           const env = { ...src.env, ...t.env, ...SMALL_COMMITS };
           const controller = new AbortController();
-          const running = s.run(env, [large.stream], { signal: controller.signal });
-          const seen = await committed(t, large.stream, 2);
+          let finished: CliResult | undefined;
+          const running = s.run(env, [large.stream], { signal: controller.signal }).then((r) => (finished = r));
+          const seen = await committed(t, large.stream, 2, () => finished);
           controller.abort('SIGTERM');
           const r = await withTimeout(running, 10_000, 'the run did not stop on abort');
           expectExit(r, 143);

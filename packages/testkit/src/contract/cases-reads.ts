@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /**
  * Contract cases that move data: full reads of every fixture stream compared with their golden files,
  * the exact-type table (and its coverage of the type map), and incremental runs resumed from state.

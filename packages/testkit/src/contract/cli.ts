@@ -82,6 +82,9 @@ export function spawnCli(main: string, argv: string[], env: Record<string, strin
   return { child, done, output: () => stdout + stderr, peakRssKb };
 }
 
+/** Thrown inside a {@link waitFor} poll to stop waiting at once. */
+export class FatalWait extends Error {}
+
 /** Poll `fn` until it returns a truthy value; throws with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
@@ -91,6 +94,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      if (e instanceof FatalWait) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);

@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /**
  * `describeKitContract()`: the one contract suite every kit runs (STYLE §6). One call per kit in
  * `kits/<source>/test/contract.integration.test.ts` registers a jest `describe` covering spec, check,

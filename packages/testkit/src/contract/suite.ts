@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /**
  * Shared plumbing of the contract suite: the options with defaults, the golden rows, fresh targets,
  * and the comparisons every case uses.

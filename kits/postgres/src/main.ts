@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runKit } from '@datakit/core';
+import { postgresKit } from './kit.js';
+
+await runKit(postgresKit);

@@ -7,7 +7,7 @@ import type { CanonicalRow, ReadBack } from '../read-back.ts';
 import type { CliResult } from './cli.ts';
 import { compareWithGolden, expectExactKeys, expectExit, keysIn, type Suite } from './suite.ts';
 import type { TargetHandle } from './targets.ts';
-import type { ContractSource } from './types.ts';
+import type { ContractSource, ContractStream, ContractTarget } from './types.ts';
 
 const META = ['_bronze_loaded_at', '_bronze_source', '_bronze_run_id'];
 
@@ -37,10 +37,29 @@ async function landAndCompare<C>(s: Suite<C>, t: TargetHandle, name: string): Pr
   return { r, problems };
 }
 
+const refusal = (fx: ContractStream, kind: ContractTarget) => fx.refusedBy?.find((r) => r.target === kind);
+
 export function fullReadCases<C>(s: Suite<C>): void {
-  const streams = s.opts.fixtures.streams.map((x) => x.name).filter((n) => n !== s.opts.fixtures.types.stream);
+  const fixtures = s.opts.fixtures.streams.filter((x) => x.name !== s.opts.fixtures.types.stream);
   describe.each(s.targets)('a full read into %s', (kind) => {
-    it.each(streams)('lands stream %s exactly as its golden file says, with the metadata columns', async (name) => {
+    const landed = fixtures.filter((fx) => !refusal(fx, kind)).map((fx) => fx.name);
+    const refused = fixtures.flatMap((fx) => {
+      const r = refusal(fx, kind);
+      return r ? [[fx.name, r.reason, r.columns] as const] : [];
+    });
+    if (refused.length) {
+      it.each(refused)('refuses stream %s (%s) with exit 4 naming the column, altering nothing and making nothing visible', async (name, _reason, columns) => {
+        await s.withTarget(kind, async (t) => {
+          const r = await s.run({ ...s.source().env, ...(s.stream(name).env ?? {}), ...t.env }, [name]);
+          expectExit(r, 4);
+          const error = (r.json as { streams?: { error?: { code?: string; message?: string } }[] }).streams?.[0]?.error;
+          expect(error?.code).toBe('DATA.INVALID_RECORD');
+          expect({ namesStream: error?.message?.includes(name), namesColumn: columns.some((c) => error?.message?.includes(c)) }).toEqual({ namesStream: true, namesColumn: true });
+          expect(await t.visible(name)).toBe(false);
+        });
+      });
+    }
+    it.each(landed)('lands stream %s exactly as its golden file says, with the metadata columns', async (name) => {
       await s.withTarget(kind, async (t) => {
         const { r, problems } = await landAndCompare(s, t, name);
         expect(problems).toEqual([]);

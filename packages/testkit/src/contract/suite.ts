@@ -103,7 +103,9 @@ export function expectExactKeys(expected: readonly string[], actual: readonly st
 /** Expect a CLI result's exit code, showing what it printed when it differs. */
 export function expectExit(r: CliResult, code: number): void {
   if (r.code !== code) {
-    expect({ code: r.code, signal: r.signal, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) }).toMatchObject({ code });
+    // the whole output in the failure message: what the CLI said is the diagnosis
+    const tail = (t: string): string => (t.length > 4000 ? `…${t.slice(-4000)}` : t);
+    throw new Error(`expected exit code ${code}, got ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
   }
 }
 

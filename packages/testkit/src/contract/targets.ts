@@ -21,6 +21,8 @@ export interface TargetHandle {
   state(stream: string): Promise<StoredStreamState | undefined>;
   /** Replace the stored state of a stream with `value` (any JSON). */
   plantState(stream: string, value: unknown): Promise<void>;
+  /** True when readers see the stream (a live stream directory or `br_` table). */
+  visible(stream: string): Promise<boolean>;
   /** Names of everything data-like the target holds (stream dirs with files, bronze tables). */
   written(): Promise<string[]>;
   close(): Promise<void>;
@@ -51,6 +53,9 @@ function parquetTarget(source: string): TargetHandle {
     },
     async state(stream) {
       return loadAll()[stream] as StoredStreamState | undefined;
+    },
+    async visible(stream) {
+      return existsSync(streamDir(stream));
     },
     async plantState(stream, value) {
       mkdirSync(join(root, '_state'), { recursive: true });
@@ -92,6 +97,10 @@ async function warehouseTarget(source: string, serverUrl: string | undefined): P
         [source, stream],
       ).catch((e: { code?: string }) => (e.code === '42P01' || e.code === '3F000' ? [] : Promise.reject(e)));
       return rows[0] ? (JSON.parse(rows[0].state) as StoredStreamState) : undefined;
+    },
+    async visible(stream) {
+      const rows = await query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bronze' AND c.relname = $1`, [table(stream)]).catch(() => []);
+      return rows.length > 0;
     },
     async plantState(stream, value) {
       await query(

@@ -37,6 +37,12 @@ export interface ContractStream {
   columns?: [name: string, type: LogicalType][];
   /** Extra settings for this stream's runs (e.g. a cursor setting). */
   env?: Record<string, string>;
+  /**
+   * Targets that cannot hold this stream's values exactly (e.g. a timestamp past Parquet's int64
+   * microseconds). A run into them must fail with exit 4, `DATA.INVALID_RECORD` naming the stream and
+   * one of `columns`, and leave nothing visible: a value is refused, never altered.
+   */
+  refusedBy?: { target: ContractTarget; columns: string[]; reason: string }[];
 }
 
 /** Everything {@link describeKitContract} needs. */

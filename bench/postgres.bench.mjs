@@ -22,7 +22,7 @@
 // (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/), BENCH_ONLY=a,b,c,d,e,
 // DATAKIT_BENCH_PG_URL (a superuser URL to use instead of starting a server).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -193,7 +193,7 @@ try {
     const env = { ...baseEnv, BRONZE_URL: pathToFileURL(out).href, NODE_OPTIONS: '--max-old-space-size=256' };
     const r = await measure(process.execPath, [...nodeArgs('parquet'), kitMain, 'run', 'orders'], { env });
     const report = parseReport(r, '→ Parquet');
-    const files = listFiles(out).filter((f) => f.endsWith('.parquet'));
+    const files = report.streams.flatMap((s) => s.outputs ?? []).map((f) => join(out, f));
     results.parquet = {
       what: 'CLI run orders → Parquet, NODE_OPTIONS=--max-old-space-size=256 (child process)',
       seconds: r.seconds,
@@ -324,9 +324,3 @@ function parseReport(r, what) {
   return report;
 }
 
-function listFiles(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => join(d.parentPath, d.name));
-}

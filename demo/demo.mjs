@@ -195,11 +195,22 @@ try {
       if (expected !== undefined && Number(n) !== expected) mismatches++;
       say(`  ${stream.padEnd(12)} ${Number(n).toLocaleString('en').padStart(9)} rows in ${files} file(s)${ok}`);
     }
+    const sourceTypes = await query(
+      'shop',
+      `SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped`,
+    ).then((r) => new Map(r.rows.map((x) => [`${x.relname}.${x.attname}`, x.type])));
     for (const stream of streams) {
-      title(`DESCRIBE ${stream}`);
+      title(`DESCRIBE ${stream}   (DuckDB type ← PostgreSQL type)`);
       const rows = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${lit(globOf(stream))})`)).getRowObjectsJson();
       const w = Math.max(...rows.map((r) => String(r.column_name).length));
-      for (const r of rows) say(`  ${String(r.column_name).padEnd(w)}  ${r.column_type}`);
+      const w2 = Math.max(...rows.map((r) => String(r.column_type).length));
+      const table = stream.split('.').at(-1);
+      for (const r of rows) {
+        const src = sourceTypes.get(`${table}.${r.column_name}`);
+        say(`  ${String(r.column_name).padEnd(w)}  ${String(r.column_type).padEnd(w2)}${src ? `  ← ${src}` : '  (bronze metadata)'}`);
+      }
     }
     const orders = streams.find((s) => s.split('.').at(-1) === 'orders');
     if (orders) {
@@ -211,9 +222,38 @@ try {
         for (const [k, v] of Object.entries(r)) say(`  ${k.padEnd(w)}  ${v === null ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v)}`);
       });
     }
+    if (orders) {
+      // the same aggregates computed by PostgreSQL on the source and by DuckDB on the Parquet files
+      title('exactness spot check: orders, source vs Parquet');
+      const pgSide = (
+        await query(
+          'shop',
+          `SELECT sum(total)::text AS sum_total, count(coupon_code)::int AS coupons, count(note)::int AS notes,
+                  ((extract(epoch FROM max(ordered_at)) * 1000000)::bigint)::text AS max_ordered_at_us,
+                  sum(discount_rate)::text AS sum_discount, count(DISTINCT tracking_id)::int AS trackings,
+                  md5(string_agg(shipping_address::text, '|' ORDER BY id)) AS addresses_md5
+           FROM orders`,
+        )
+      ).rows[0];
+      const duckSide = (
+        await duck.runAndReadAll(
+          `SELECT sum(total)::VARCHAR AS sum_total, count(coupon_code)::INT AS coupons, count(note)::INT AS notes,
+                  epoch_us(max(ordered_at))::VARCHAR AS max_ordered_at_us,
+                  sum(discount_rate)::VARCHAR AS sum_discount, count(DISTINCT tracking_id)::INT AS trackings,
+                  md5(string_agg(shipping_address::VARCHAR, '|' ORDER BY id)) AS addresses_md5
+           FROM read_parquet(${lit(globOf(orders))})`,
+        )
+      ).getRowObjectsJS()[0];
+      for (const k of Object.keys(pgSide)) {
+        // float sums may differ in the last digits by summation order; compare those numerically
+        const same = k === 'sum_discount' ? Math.abs(Number(pgSide[k]) - Number(duckSide[k])) < 1e-6 : String(pgSide[k]) === String(duckSide[k]);
+        if (!same) mismatches++;
+        say(`  ${k.padEnd(18)} ${String(pgSide[k]).padEnd(34)} ${same ? '=' : '≠'} ${duckSide[k]} ${same ? '✓' : '✗'}`);
+      }
+    }
     if (mismatches) {
       exitCode = 1;
-      console.error(`demo: ${mismatches} stream(s) read back with a row count different from the source`);
+      console.error(`demo: ${mismatches} difference(s) between the source and the Parquet read back`);
     }
   } finally {
     duck.closeSync();

@@ -34,6 +34,9 @@ export function describeKitContract<C>(opts: KitContractOptions<C>): void {
       if (!source) throw new Error('the contract source failed to start (see the beforeAll error)');
       return source;
     });
+    it('proves the kit against every bronze target (a target left out is a skipped contract, so a failure)', () => {
+      expect([...suite.targets].sort()).toEqual(['parquet', 'warehouse']);
+    });
     specAndCheckCases(suite);
     discoverCases(suite);
     configErrorCases(suite);

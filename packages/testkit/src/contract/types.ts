@@ -55,7 +55,10 @@ export interface KitContractOptions<C> {
    * read-only cases and once per group that changes data (incremental runs, the large input).
    */
   source(label: string): Promise<ContractSource>;
-  /** The targets to prove. @default ['parquet', 'warehouse'] */
+  /**
+   * The targets to prove. A subset helps local work on one target, but the suite then fails its
+   * "every bronze target" case: a target left out is a skipped contract. @default ['parquet', 'warehouse']
+   */
   targets?: readonly ContractTarget[];
   /** Postgres server for the warehouse (a new database per case). @default env `DATAKIT_TEST_PG_URL` */
   warehouseServerUrl?: () => string;

@@ -1,0 +1,122 @@
+/**
+ * CSV and TSV through csv-parse: delimiter, quote, escape, header or not, multi-line quoted fields,
+ * `\n`/`\r\n` line ends, any encoding (see `text.ts`). Records and parse errors are collected in the
+ * parser's own order (its `on_record`/`on_skip` hooks), so a bad record keeps its place between good
+ * ones: ragged rows, broken quoting and invalid UTF-8 become error records with their line and raw text.
+ */
+import { Parser, type CsvError, type Info } from 'csv-parse';
+import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
+import { TruncatedInput } from '../decompress.js';
+import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
+
+interface Parsed {
+  record: string[];
+  raw: string;
+}
+
+/** Unique, non-empty column names from a header record. */
+export function headerNames(fields: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return fields.map((f, i) => {
+    let name = f === '' ? `column_${i + 1}` : f;
+    for (let k = 2; seen.has(name); k++) name = `${f || `column_${i + 1}`}_${k}`;
+    seen.add(name);
+    return name;
+  });
+}
+
+const printable = (raw: string): string => raw.replace(/\r?\n$/, '').replaceAll(INVALID_UTF8, '\uFFFD');
+
+function write(parser: Parser, chunk: Buffer | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+    if (chunk) parser.write(chunk, done);
+    else {
+      parser.once('error', reject);
+      parser.end(() => resolve());
+    }
+  });
+}
+
+/** The CSV (or TSV) reader. */
+export function csvReader(format: 'csv' | 'tsv'): FormatReader {
+  return {
+    format,
+    kind: 'text',
+    async *records(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord> {
+      const d = opts.csv;
+      const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
+      let queue: FileRecord[] = [];
+      let names: string[] | undefined;
+      let prevEnd = 0;
+      let prevEmpty = 0;
+      let skipped: { lines: number; reason: string; raw: string } | undefined;
+      const flushSkip = (): void => {
+        if (!skipped) return;
+        queue.push({ pos: skipped.lines, row: prevEnd + 1, names: [], values: [], error: skipped.reason, raw: printable(skipped.raw) });
+        prevEnd = skipped.lines;
+        skipped = undefined;
+      };
+      const onRecord = ({ record, raw }: Parsed, info: Info): undefined => {
+        flushSkip();
+        const row = prevEnd + 1 + (info.empty_lines - prevEmpty);
+        prevEnd = info.lines;
+        prevEmpty = info.empty_lines;
+        if (!names) {
+          names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
+          if (d.header) return undefined;
+        }
+        const rec: FileRecord = { pos: info.lines, row, names, values: record };
+        if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
+        else if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = 'invalid UTF-8 byte sequence';
+        if (rec.error) rec.raw = printable(raw);
+        queue.push(rec);
+        return undefined;
+      };
+      const parser = new Parser({
+        delimiter: d.delimiter ?? (format === 'tsv' ? '\t' : ','),
+        quote: d.quote,
+        escape: d.escape,
+        relax_column_count: true,
+        skip_records_with_error: true,
+        skip_empty_lines: true,
+        raw: true,
+        on_record: onRecord as unknown as (record: unknown, info: Info) => undefined,
+        on_skip: (err: CsvError | undefined, raw: string | undefined) => {
+          const text = raw ?? '';
+          const lines = (err as (CsvError & { lines?: number }) | undefined)?.lines ?? prevEnd + 1;
+          // csv-parse reports one broken record again as it grows: keep its first reason, its last text
+          if (skipped && text.startsWith(skipped.raw)) skipped = { lines, reason: skipped.reason, raw: text };
+          else {
+            flushSkip();
+            skipped = { lines, reason: `CSV syntax: ${err?.code ?? 'unparsable record'} at line ${lines}`, raw: text };
+          }
+          return undefined;
+        },
+      });
+      const drain = (): FileRecord[] => {
+        const out = queue;
+        queue = [];
+        return out;
+      };
+      try {
+        for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
+          opts.signal.throwIfAborted();
+          await write(parser, chunk);
+          yield* drain();
+        }
+        await write(parser, undefined);
+        flushSkip();
+        yield* drain();
+      } catch (e) {
+        if (e instanceof RangeError && /encoding/i.test(e.message)) throw e;
+        if (!(e instanceof TruncatedInput) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
+        flushSkip();
+        yield* drain();
+        yield { pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof TruncatedInput ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' };
+      } finally {
+        parser.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runKit } from '@datakit/core';
+import { fileKit } from './kit.js';
+
+await runKit(fileKit);

@@ -7,7 +7,7 @@
 //
 // on a throwaway PostgreSQL (Debian postgresql-15 through the testkit's startPostgres), measured in
 // the same run, each in its own child process:
-//   (a) reference      psql -c "COPY orders TO STDOUT (FORMAT binary)" > /dev/null   (median of 3)
+//   (a) reference      psql -c "COPY orders TO STDOUT (FORMAT binary)" > /dev/null   (fastest of 3)
 //   (b) extraction     postgresKit.read() over the whole table, rows counted (bench/lib/postgres-read.mjs)
 //   (c) → Parquet      the built CLI `run orders`, BRONZE_URL=file:///tmp/…, NODE_OPTIONS=--max-old-space-size=256
 //   (d) → warehouse    the built CLI `run orders`, BRONZE_URL=postgres://…/bench_bronze (same server)
@@ -18,12 +18,13 @@
 //   → warehouse ≥ 100k rows/s and peak RSS < 250 MB.
 // Writes bench/results/postgres.json.
 //
-// Env: BENCH_ROWS (default 2000000), BATCH_SIZE (passed to the kit, default the kit's), BENCH_PROFILE=1
+// Env: BENCH_ROWS (default 2000000), BENCH_REPEAT (default 1: runs of each step, the fastest is kept;
+// the reference always runs at least 3 times), BATCH_SIZE (passed to the kit, default the kit's), BENCH_PROFILE=1
 // (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/), BENCH_ONLY=a,b,c,d,e,
 // DATAKIT_BENCH_PG_URL (a superuser URL to use instead of starting a server).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -38,6 +39,7 @@ const profileDir = join(resultsDir, 'profiles');
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()));
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const FLOORS = {
   extractionRatio: 0.4,
@@ -105,6 +107,11 @@ const results = {
   floors: FLOORS,
 };
 
+const loadStart = loadavg();
+if (loadStart[0] > cpus().length / 2) {
+  log(`postgres bench: load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs: other work is running, the figures will be noisy (BENCH_REPEAT=3 keeps the fastest of 3)`);
+}
+
 try {
   // ---- the table ------------------------------------------------------------------------------------------
   let t = performance.now();
@@ -155,77 +162,67 @@ try {
 
   // ---- (a) reference ----------------------------------------------------------------------------------
   if (ONLY.has('a') || ONLY.has('b')) {
-    const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await measure('psql', [srcUrl, '-X', '-q', '-c', 'COPY orders TO STDOUT (FORMAT binary)'], { stdoutToNull: true }));
-    for (const r of runs) if (r.code !== 0) throw new Error(`psql COPY failed (exit ${r.code}): ${r.stderr}`);
-    const med = runs.map((r) => r.seconds).sort((x, y) => x - y)[1];
-    results.reference = { what: 'psql COPY orders TO STDOUT (FORMAT binary) > /dev/null, median of 3', seconds: med, rowsPerSecond: ROWS / med, peakRssMb: mb(Math.max(...runs.map((r) => r.peakRssKb ?? 0))), runs: runs.map((r) => r.seconds) };
+    const { best, runs } = await fastest(Math.max(3, REPEAT), async () => {
+      const r = await measure('psql', [srcUrl, '-X', '-q', '-c', 'COPY orders TO STDOUT (FORMAT binary)'], { stdoutToNull: true });
+      if (r.code !== 0) throw new Error(`psql COPY failed (exit ${r.code}): ${r.stderr}`);
+      return { seconds: r.seconds, peakRssMb: mb(r.peakRssKb) };
+    });
+    results.reference = { what: `psql COPY orders TO STDOUT (FORMAT binary) > /dev/null, fastest of ${runs.length}`, ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
   // ---- (e) node raw COPY (informational) ----------------------------------------------------------------
   if (ONLY.has('e')) {
-    const r = await measure(process.execPath, [join(root, 'bench/lib/raw-copy.mjs')], { env: baseEnv });
-    if (r.code !== 0) throw new Error(`raw COPY child failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-    const out = JSON.parse(r.stdout);
-    results.nodeRawCopy = { what: 'pg-copy-streams binary COPY in Node, bytes counted, nothing decoded', seconds: r.seconds, rowsPerSecond: ROWS / r.seconds, peakRssMb: mb(r.peakRssKb), bytes: out.bytes };
+    const { best, runs } = await fastest(REPEAT, async () => {
+      const r = await measure(process.execPath, [join(root, 'bench/lib/raw-copy.mjs')], { env: baseEnv });
+      if (r.code !== 0) throw new Error(`raw COPY child failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+      return { seconds: r.seconds, peakRssMb: mb(r.peakRssKb), bytes: JSON.parse(r.stdout).bytes };
+    });
+    results.nodeRawCopy = { what: 'pg-copy-streams binary COPY in Node, bytes counted, nothing decoded', ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
   // ---- (b) extraction alone -----------------------------------------------------------------------------
   if (ONLY.has('b')) {
-    const r = await measure(process.execPath, [...nodeArgs('read'), join(root, 'bench/lib/postgres-read.mjs')], { env: baseEnv });
-    if (r.code !== 0) throw new Error(`kit read child failed (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    if (out.rows !== ROWS) throw new Error(`kit read returned ${out.rows} rows, expected ${ROWS}`);
-    results.extraction = {
-      what: 'postgresKit.read() over the whole table, rows counted (child process)',
-      seconds: r.seconds,
-      readSeconds: out.seconds,
-      rowsPerSecond: ROWS / r.seconds,
-      readRowsPerSecond: ROWS / out.seconds,
-      batches: out.batches,
-      peakRssMb: mb(r.peakRssKb),
-    };
+    const { best, runs } = await fastest(REPEAT, async () => {
+      const r = await measure(process.execPath, [...nodeArgs('read'), join(root, 'bench/lib/postgres-read.mjs')], { env: baseEnv });
+      if (r.code !== 0) throw new Error(`kit read child failed (exit ${r.code}): ${r.stderr.slice(-3000)}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+      if (out.rows !== ROWS) throw new Error(`kit read returned ${out.rows} rows, expected ${ROWS}`);
+      return { seconds: r.seconds, readSeconds: out.seconds, readRowsPerSecond: ROWS / out.seconds, batches: out.batches, peakRssMb: mb(r.peakRssKb) };
+    });
+    results.extraction = { what: 'postgresKit.read() over the whole table, rows counted (child process)', ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
   // ---- (c) → Parquet ------------------------------------------------------------------------------------
   if (ONLY.has('c')) {
-    const out = join(tmp, 'bronze');
-    const env = { ...baseEnv, BRONZE_URL: pathToFileURL(out).href, NODE_OPTIONS: '--max-old-space-size=256' };
-    const r = await measure(process.execPath, [...nodeArgs('parquet'), kitMain, 'run', 'orders'], { env });
-    const report = parseReport(r, '→ Parquet');
-    const files = report.streams.flatMap((s) => s.outputs ?? []).map((f) => join(out, f));
-    results.parquet = {
-      what: 'CLI run orders → Parquet, NODE_OPTIONS=--max-old-space-size=256 (child process)',
-      seconds: r.seconds,
-      reportSeconds: report.durationSeconds,
-      rowsPerSecond: ROWS / r.seconds,
-      peakRssMb: mb(r.peakRssKb),
-      files: files.length,
-      bytes: files.reduce((a, f) => a + statSync(f).size, 0),
-    };
-    rmSync(out, { recursive: true, force: true });
+    const { best, runs } = await fastest(REPEAT, async () => {
+      const out = join(tmp, 'bronze');
+      const env = { ...baseEnv, BRONZE_URL: pathToFileURL(out).href, NODE_OPTIONS: '--max-old-space-size=256' };
+      const r = await measure(process.execPath, [...nodeArgs('parquet'), kitMain, 'run', 'orders'], { env });
+      const report = parseReport(r, '→ Parquet');
+      const files = report.streams.flatMap((s) => s.outputs ?? []).map((f) => join(out, f));
+      const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
+      rmSync(out, { recursive: true, force: true });
+      return { seconds: r.seconds, reportSeconds: report.durationSeconds, peakRssMb: mb(r.peakRssKb), files: files.length, bytes };
+    });
+    results.parquet = { what: 'CLI run orders → Parquet, NODE_OPTIONS=--max-old-space-size=256 (child process)', ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
   // ---- (d) → warehouse ----------------------------------------------------------------------------------
   if (ONLY.has('d')) {
-    const env = { ...baseEnv, BRONZE_URL: bronzeDbUrl };
-    const r = await measure(process.execPath, [...nodeArgs('warehouse'), kitMain, 'run', 'orders'], { env });
-    const report = parseReport(r, '→ warehouse');
-    const tables = (await sql(bronzeDbUrl, `SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bronze' AND c.relkind = 'r' AND c.relname LIKE 'br\\_%'`)).rows;
-    const table = tables.find((x) => x.relname === 'br_orders') ?? tables[0];
-    const count = table ? Number((await sql(bronzeDbUrl, `SELECT count(*) AS n FROM bronze."${table.relname}"`)).rows[0].n) : undefined;
-    if (count !== ROWS) throw new Error(`warehouse: bronze table ${table?.relname} has ${count} rows, expected ${ROWS}`);
-    const size = Number((await sql(bronzeDbUrl, `SELECT pg_total_relation_size('bronze."${table.relname}"') AS b`)).rows[0].b);
-    results.warehouse = {
-      what: 'CLI run orders → Postgres bronze (second database, same server) (child process)',
-      seconds: r.seconds,
-      reportSeconds: report.durationSeconds,
-      rowsPerSecond: ROWS / r.seconds,
-      peakRssMb: mb(r.peakRssKb),
-      table: `bronze.${table.relname}`,
-      tableBytes: size,
-    };
+    const { best, runs } = await fastest(REPEAT, async () => {
+      const env = { ...baseEnv, BRONZE_URL: bronzeDbUrl };
+      const r = await measure(process.execPath, [...nodeArgs('warehouse'), kitMain, 'run', 'orders'], { env });
+      const report = parseReport(r, '→ warehouse');
+      const tables = (await sql(bronzeDbUrl, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bronze' AND c.relkind = 'r' AND c.relname LIKE 'br\\_%'`)).rows;
+      const table = tables.find((x) => x.relname === 'br_orders') ?? tables[0];
+      const count = table ? Number((await sql(bronzeDbUrl, `SELECT count(*) AS n FROM bronze."${table.relname}"`)).rows[0].n) : undefined;
+      if (count !== ROWS) throw new Error(`warehouse: bronze table ${table?.relname} has ${count} rows, expected ${ROWS}`);
+      const size = Number((await sql(bronzeDbUrl, `SELECT pg_total_relation_size('bronze."${table.relname}"') AS b`)).rows[0].b);
+      return { seconds: r.seconds, reportSeconds: report.durationSeconds, peakRssMb: mb(r.peakRssKb), table: `bronze.${table.relname}`, tableBytes: size };
+    });
+    results.warehouse = { what: 'CLI run orders → Postgres bronze (second database, same server) (child process)', ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
+  results.loadAverage = { start: loadStart, end: loadavg() };
 } finally {
   await cleanup();
 }
@@ -261,6 +258,8 @@ line('(d) kit → Postgres bronze', results.warehouse);
 if (results.extraction) log(`      (b) inside the child, excluding startup and discover: ${results.extraction.readSeconds.toFixed(2)} s, ${fmtInt(results.extraction.readRowsPerSecond)} rows/s, ${results.extraction.batches} batches`);
 if (results.parquet) log(`      (c) run report ${results.parquet.reportSeconds?.toFixed(2)} s; ${results.parquet.files} file(s), ${(results.parquet.bytes / 2 ** 20).toFixed(0)} MiB of Parquet`);
 if (results.warehouse) log(`      (d) run report ${results.warehouse.reportSeconds?.toFixed(2)} s; ${results.warehouse.table} ${(results.warehouse.tableBytes / 2 ** 20).toFixed(0)} MiB`);
+if (REPEAT > 1) log(`      fastest of ${REPEAT} runs per step; all runs (s): ${['reference', 'nodeRawCopy', 'extraction', 'parquet', 'warehouse'].filter((k) => results[k]).map((k) => `${k} ${results[k].runs.join('/')}`).join(', ')}`);
+log(`      load average at start ${results.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, at end ${results.loadAverage.end.map((x) => x.toFixed(2)).join(' ')} (${results.machine.cpus} CPUs)`);
 log();
 for (const c of checks) {
   const v = c.name.includes('RSS') ? `${c.value.toFixed(0)} MB` : c.name.includes('×') ? `${c.value.toFixed(2)}×` : `${fmtInt(c.value)} rows/s`;
@@ -310,6 +309,14 @@ function measure(cmd, args, { env = process.env, stdoutToNull = false } = {}) {
       resolve({ code, seconds, stdout, stderr, peakRssKb });
     });
   });
+}
+
+/** Run `fn` n times; the fastest run (least disturbed by other work) and every run's seconds. */
+async function fastest(n, fn) {
+  const all = [];
+  for (let i = 0; i < n; i++) all.push(await fn());
+  const best = all.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { best, runs: all.map((r) => Number(r.seconds.toFixed(3))) };
 }
 
 function parseReport(r, what) {

@@ -105,8 +105,8 @@ export function interruptCases<C>(s: Suite<C>): void {
           const stored = await t.state(large.stream);
           expect(stored?.seq).toBeGreaterThanOrEqual(seen);
           await releasedAll(src);
-          // the re-run uses the default batch and file sizes: resuming must not depend on them
-          const again = await s.run({ ...src.env, ...t.env }, [large.stream]);
+          // the re-run (the built CLI: fast) uses the default batch and file sizes: resuming must not depend on them
+          const again = await spawnCli(main, ['run', large.stream], { ...src.env, ...t.env, LOG_LEVEL: 'warn' }).done;
           expectExit(again, 0);
           expectResumed(again, keys.length);
           expectExactKeys(keys, await keysIn(t, large.stream, large.key));

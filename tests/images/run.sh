@@ -13,10 +13,12 @@
 #                 lands exactly the source's rows, no duplicates.
 # rest image:     check against a local HTTP API (REST_TOKEN_FILE → 0; bad token → 3, no token in the
 #                 output); run → Parquet (rows and sum(id) read back with DuckDB).
+# kafka image:    check against librdkafka's mock cluster (kcat) → 0; unreachable broker → 3, no SASL
+#                 password in the output; run → Parquet (message count read back with DuckDB).
 # Other kits:     spec, and `check` without configuration → exit 2 (config error), with a NOTE.
 #
 # Needs root (dockerd; PostgreSQL runs as the postgres user), Node 24 (.tools/node24 or PATH) with the
-# workspace installed (`pnpm install`), postgresql-15, and ../shared/tools/docker-setup.sh beside the
+# workspace installed (`pnpm install`), postgresql-15, kcat (for the kafka kit), and ../shared/tools/docker-setup.sh beside the
 # clone (or a working docker). Env: KEEP_WORK=1 keeps the work dir; BIG_ROWS (default 2000000).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -63,12 +65,17 @@ export DOCKER=${DOCKER:-docker}
 docker() { "$DOCKER" "$@"; }
 
 # ---------------------------------------------------------------------------------------------------
-step "services on 127.0.0.1: PostgreSQL (source + warehouse, seeding ${BIG_ROWS} rows in the background), HTTP API"
+step "services on 127.0.0.1: PostgreSQL (source + warehouse, seeding ${BIG_ROWS} rows in the background), HTTP API, Kafka mock"
 $HELPER serve "$WORK/pg.json" "$BIG_ROWS" 2>"$WORK/pg.log" &
 PIDS+=($!)
 PG_PID=$!
 $HELPER serve-api "$WORK/api.json" 2>"$WORK/api.log" &
 PIDS+=($!)
+if [ -d kits/kafka ]; then
+  command -v kcat >/dev/null || fail "kcat is needed for the kafka image (apt-get install kcat)"
+  $HELPER serve-kafka "$WORK/kafka.json" 2>"$WORK/kafka.log" &
+  PIDS+=($!)
+fi
 
 # ---------------------------------------------------------------------------------------------------
 step "build every kit's image (docker/build.sh --all)"
@@ -83,6 +90,10 @@ for _ in $(seq 240); do
 done
 [ -s "$WORK/pg.json" ] || { cat "$WORK/pg.log" >&2; fail "PostgreSQL not ready after 120 s"; }
 [ -s "$WORK/api.json" ] || { cat "$WORK/api.log" >&2; fail "HTTP API not ready"; }
+if [ -d kits/kafka ]; then
+  for _ in $(seq 60); do [ -s "$WORK/kafka.json" ] && break; sleep 0.5; done
+  [ -s "$WORK/kafka.json" ] || { cat "$WORK/kafka.log" >&2; fail "Kafka mock cluster not ready"; }
+fi
 sed 's/^/   /' "$WORK/pg.log"
 jv() { node -p "JSON.parse(require('fs').readFileSync('$1', 'utf8')).$2"; }   # jv <json file> <path>
 SRC_URL=$(jv "$WORK/pg.json" sourceUrl)
@@ -294,6 +305,31 @@ EOF
   pass "run items → Parquet on a volume: $rows rows, sum(id) $sum_id (DuckDB)"
 }
 
+test_kafka() {
+  local brokers topic rows
+  brokers=$(jv "$WORK/kafka.json" brokers); topic=$(jv "$WORK/kafka.json" topic); rows=$(jv "$WORK/kafka.json" rows)
+  dk_run "$O.check" -e KAFKA_BROKERS="$brokers" -e KAFKA_TOPICS="$topic" "$IMG" -- check
+  expect_rc 0 "kafka check" "$O.check"
+  pass "check against librdkafka's mock cluster → exit 0"
+
+  # the mock cluster has no SASL: "bad credentials" here is an unreachable broker, with a SASL password
+  # that must not show up anywhere
+  local bad='kafka-S3cret-91xq'
+  dk_run "$O.bad" -e KAFKA_BROKERS=127.0.0.1:9 -e KAFKA_TOPICS="$topic" -e KAFKA_SASL_MECHANISM=plain -e KAFKA_SASL_USERNAME=etl \
+    -e KAFKA_SASL_PASSWORD="$bad" -e KAFKA_CONNECTION_TIMEOUT_MS=2000 -e MAX_RETRIES=0 "$IMG" -- check
+  expect_rc 3 "kafka check (unreachable broker)" "$O.bad"
+  no_secret "$O.bad" "kafka check with an unreachable broker" "$bad"
+  pass "check, unreachable broker → exit 3 ($(jv "$O.bad.out" error.code)), no SASL password in stdout/stderr"
+
+  writable_dir "$WORK/kafka-pq"
+  dk_run "$O.run" -m 512m -v "$WORK/kafka-pq:/data" -e KAFKA_BROKERS="$brokers" -e KAFKA_TOPICS="$topic" "$IMG" -- run
+  expect_rc 0 "kafka run → Parquet" "$O.run"
+  $HELPER json "$O.run.out" "j.status === 'succeeded' && j.rows === $rows" || fail "kafka run report"
+  $HELPER parquet "$WORK/kafka-pq/bronze/kafka/$topic" "$rows" - --source=kafka >"$O.verify" || fail "Parquet output of $topic"
+  sed 's/^/        /' "$O.verify"
+  pass "run $topic → Parquet on a volume: $rows messages (DuckDB)"
+}
+
 # ---------------------------------------------------------------------------------------------------
 for dir in kits/*/; do
   kit=$(basename "$dir")
@@ -306,6 +342,7 @@ for dir in kits/*/; do
   case "$kit" in
     postgres) test_postgres ;;
     rest) test_rest ;;
+    kafka) test_kafka ;;
     *) test_generic ;;
   esac
 done

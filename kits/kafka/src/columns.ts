@@ -6,11 +6,15 @@ import type { Column } from '@datakit/core';
 import type { KafkaKitConfig } from './config.js';
 import { formatType } from './decode.js';
 
-/** Lineage columns every row carries, in this order. `_kafka_key` is typed by `KAFKA_KEY_FORMAT`. */
-export function lineageColumns(config: Pick<KafkaKitConfig, 'keyFormat'>): Column[] {
+/**
+ * Lineage columns every row carries, in this order. `_kafka_key` is typed by `KAFKA_KEY_FORMAT`; the
+ * partition column's source type names the topic's partitions (what `discover` shows of them).
+ */
+export function lineageColumns(config: Pick<KafkaKitConfig, 'keyFormat'>, partitions?: number[]): Column[] {
+  const ids = partitions?.length ? ` ${partitions[0]}..${partitions[partitions.length - 1]}` : '';
   return [
     { name: '_kafka_topic', type: 'string', nullable: false, sourceType: 'kafka topic' },
-    { name: '_kafka_partition', type: 'int32', nullable: false, sourceType: 'kafka partition' },
+    { name: '_kafka_partition', type: 'int32', nullable: false, sourceType: `kafka partition${ids}` },
     { name: '_kafka_offset', type: 'int64', nullable: false, sourceType: 'kafka offset' },
     { name: '_kafka_timestamp', type: 'timestamptz', nullable: true, sourceType: 'kafka timestamp (ms)' },
     { name: '_kafka_key', type: formatType(config.keyFormat), nullable: true, sourceType: `kafka key (${config.keyFormat})` },
@@ -31,6 +35,6 @@ export function fixedWidth(config: Pick<KafkaKitConfig, 'poisonPolicy'>): number
 }
 
 /** All columns of a topic's stream. */
-export function topicColumns(config: Pick<KafkaKitConfig, 'keyFormat' | 'poisonPolicy'>, valueColumns: Column[]): Column[] {
-  return [...lineageColumns(config), ...(config.poisonPolicy === 'quarantine' ? QUARANTINE_COLUMNS : []), ...valueColumns];
+export function topicColumns(config: Pick<KafkaKitConfig, 'keyFormat' | 'poisonPolicy'>, valueColumns: Column[], partitions?: number[]): Column[] {
+  return [...lineageColumns(config, partitions), ...(config.poisonPolicy === 'quarantine' ? QUARANTINE_COLUMNS : []), ...valueColumns];
 }

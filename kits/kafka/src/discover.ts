@@ -54,7 +54,7 @@ export async function discoverTopics(ctx: Context, config: KafkaKitConfig): Prom
     for (const [topic, partitions] of topics) {
       streams.push({
         name: topic,
-        columns: topicColumns(config, await valueColumns(config, registry, topic, ctx)),
+        columns: topicColumns(config, await valueColumns(config, registry, topic, ctx), partitions),
         primaryKey: ['_kafka_partition', '_kafka_offset'],
         cursorCandidates: ['_kafka_offset'],
         syncMode: 'incremental',

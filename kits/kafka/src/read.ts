@@ -26,7 +26,8 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
   const stored = parseCheckpoint(state, topic);
   const budget = runBudget(ctx.runId, config.maxMessages, config.maxSeconds);
   const registry = config.keyFormat === 'avro' || config.valueFormat === 'avro' ? new Registry(config) : undefined;
-  const rows = new RowBuilder(topic, config, keyDecoder(config.keyFormat, registry), valueDecoder(config.valueFormat, registry, stream.columns.slice(fixedWidth(config))));
+  const fixed = fixedWidth(config);
+  const rows = new RowBuilder(topic, config, stream.columns.slice(0, fixed), keyDecoder(config.keyFormat, registry), valueDecoder(config.valueFormat, registry, stream.columns.slice(fixed)));
   let width = rows.columns().length;
   let cluster: WireCluster | undefined;
   let inflight: Promise<FetchedPartition[]> | undefined;

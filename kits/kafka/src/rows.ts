@@ -4,7 +4,6 @@
  */
 import { DatakitError, type Column, type Row } from '@datakit/core';
 import type { KafkaKitConfig } from './config.js';
-import { lineageColumns, QUARANTINE_COLUMNS } from './columns.js';
 import { PoisonError, type Decoder } from './decode.js';
 import { headersJson } from './json.js';
 import type { WireMessage } from './wire.js';
@@ -14,21 +13,23 @@ export class RowBuilder {
   /** Messages quarantined so far. */
   quarantined = 0;
   private readonly quarantine: boolean;
-  private readonly lineage: Column[];
 
+  /**
+   * @param fixed the stream's lineage (and quarantine) columns, as discover gave them
+   */
   constructor(
     private readonly topic: string,
-    config: Pick<KafkaKitConfig, 'poisonPolicy' | 'keyFormat'>,
+    config: Pick<KafkaKitConfig, 'poisonPolicy'>,
+    private readonly fixed: Column[],
     readonly key: Decoder,
     readonly value: Decoder,
   ) {
     this.quarantine = config.poisonPolicy === 'quarantine';
-    this.lineage = lineageColumns(config);
   }
 
   /** The stream's columns as the decoders know them now. */
   columns(): Column[] {
-    return [...this.lineage, ...(this.quarantine ? QUARANTINE_COLUMNS : []), ...this.value.columns];
+    return [...this.fixed, ...this.value.columns];
   }
 
   /** Fetch the writer schemas these messages need (Avro); a no-op for the other formats. */

@@ -90,6 +90,16 @@ describe('bounded reads', () => {
     expect(new Set(positionsOf(rows)).size).toBe(60);
   });
 
+  it('starts no fetch once KAFKA_MAX_SECONDS is spent, stores the start, and the next run reads everything', async () => {
+    const topic = uniqueTopic('seconds');
+    await produce(topic, jsonMessages(30));
+    const target = new MemoryTarget();
+    const cut = await runMemory(configFor({ KAFKA_TOPICS: topic, KAFKA_MAX_SECONDS: '0.000001' }), [topic], { target });
+    expect(cut.reports[0]).toMatchObject({ status: 'succeeded', rows: 0 });
+    expect(target.states.get('kafka')![topic]!.kit).toEqual({ offsets: { '0': '0', '1': '0', '2': '0', '3': '0' } });
+    expect((await runMemory(configFor({ KAFKA_TOPICS: topic }), [topic], { target })).reports[0]).toMatchObject({ rows: 30 });
+  });
+
   it('reads only partition % n === i with --partition i/n', async () => {
     const topic = uniqueTopic('split');
     await produce(topic, jsonMessages(40));

@@ -56,7 +56,7 @@ export function classify(e: unknown): { code: ErrorCode; fix?: string } {
   if (
     UNREACHABLE_CODES.has(code) ||
     ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound'].includes(name) ||
-    outer.name === 'KafkaJSNumberOfRetriesExceeded' && /connect|ECONN|timed? ?out/i.test(inner.message ?? '')
+    (outer.name === 'KafkaJSNumberOfRetriesExceeded' && /connect|ECONN|timed? ?out/i.test(inner.message ?? ''))
   ) {
     return { code: 'SOURCE.UNREACHABLE', fix: 'check KAFKA_BROKERS, the network and KAFKA_TLS' };
   }

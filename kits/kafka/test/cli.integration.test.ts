@@ -4,9 +4,11 @@
  * splitting the partitions, group offsets for lag monitoring, exit 4 on a poison message.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createDatabase, testDatabaseName } from '@datakit/testkit';
+import { createDatabase, readParquet, testDatabaseName } from '@datakit/testkit';
 import { brokers, closeProducer, jsonMessages, kafka, produce, uniqueTopic } from './helpers.js';
 
 const MAIN = join(__dirname, '../dist/main.js');
@@ -106,11 +108,14 @@ describe('built CLI', () => {
     expectExactlyOnce(await landed([`br_${topic}`]), total);
   });
 
-  it('lets two containers of one group split the partitions with --partition i/n, each message landing exactly once', async () => {
+  it.each(['warehouse', 'parquet'] as const)('lets two containers of one group split the partitions with --partition i/n into %s, each message landing exactly once', async (target) => {
     const topic = uniqueTopic('scale');
     const group = `${topic}-etl`;
     await produce(topic, [...jsonMessages(5000), ...Array.from({ length: 3000 }, (_, i) => ({ partition: 2, value: `skew-${i}` }))]);
-    const env = { KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_SIZE: '250' };
+    const root = mkdtempSync(join(tmpdir(), 'kafka-scale-'));
+    // small Parquet files: many state-file updates from both containers at once
+    const bronze: Record<string, string> = target === 'parquet' ? { BRONZE_URL: `file://${root}`, PARQUET_ROLL_ROWS: '250' } : {};
+    const env = { KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_SIZE: '250', ...bronze };
     const both = async (): Promise<Exit[]> => Promise.all([start(['run', '--partition', '0/2'], env).done, start(['run', '--partition', '1/2'], env).done]);
     const round1 = await both();
     expect(round1.map((r) => r.code)).toEqual([0, 0]);
@@ -118,7 +123,12 @@ describe('built CLI', () => {
     expect(reports[0]!.rows + reports[1]!.rows).toBe(8000);
     await produce(topic, jsonMessages(1000, 5000));
     expect((await both()).map((r) => r.code)).toEqual([0, 0]);
-    const keys = await landed([`br_${topic}__p0of2`, `br_${topic}__p1of2`]);
+    const keys =
+      target === 'parquet'
+        ? (await Promise.all(['0of2', '1of2'].map((p) => readParquet(join(root, 'kafka', topic, `partition=${p}`), { columns: ['_kafka_partition', '_kafka_offset'] }))))
+            .flatMap((r) => r.rows)
+            .map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`)
+        : await landed([`br_${topic}__p0of2`, `br_${topic}__p1of2`]);
     expectExactlyOnce(keys, 9000);
     // the stored offsets were committed to the group: lag monitoring sees no lag
     const admin = kafka().admin();

@@ -28,7 +28,7 @@ case "${1:-test}" in
     if { ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v kcat >/dev/null; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       echo "== installing postgresql-15 and kcat (servers for the integration tests)" >&2
       export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15 kcat >/dev/null
+      apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15 kcat openssh-server >/dev/null
     fi ;;
 esac
 

@@ -19,7 +19,7 @@
 import { typeName, type Column, type LogicalType } from '@datakit/core';
 import { JsonNumber, JsonText } from './formats/json-scan.js';
 import type { FileRecord, ValueKind } from './formats/types.js';
-import { classifyText, parseFloat64, type TextClass } from './text-values.js';
+import { classifyText, parseFloat64, parseInt64, type TextClass } from './text-values.js';
 
 /** What a column has seen so far. */
 interface Seen {
@@ -29,6 +29,8 @@ interface Seen {
   scale: number;
   /** every integer/decimal seen is held exactly by a double */
   floatExact: boolean;
+  /** every integer seen is within int64 */
+  int64: boolean;
   nonNull: number;
   typed?: LogicalType;
   typedSource?: string;
@@ -47,7 +49,7 @@ export class Inference {
   private col(name: string, json: boolean): Seen {
     let c = this.columns.get(name);
     if (!c) {
-      c = { name, classes: new Set(), intDigits: 0, scale: 0, floatExact: true, nonNull: 0, json };
+      c = { name, classes: new Set(), intDigits: 0, scale: 0, floatExact: true, int64: true, nonNull: 0, json };
       this.columns.set(name, c);
     }
     return c;
@@ -85,6 +87,7 @@ export class Inference {
       c.intDigits = Math.max(c.intDigits, k.int ?? 0);
       c.scale = Math.max(c.scale, k.scale ?? 0);
       if (c.floatExact && parseFloat64(s) === undefined) c.floatExact = false;
+      if (k.cls === 'int' && c.int64 && (k.int ?? 0) >= 19 && parseInt64(s) === undefined) c.int64 = false;
     }
   }
 
@@ -123,7 +126,7 @@ export class Inference {
     const only = (...allowed: string[]): boolean => [...k].every((x) => allowed.includes(x));
     if (only('bool')) return 'boolean';
     if (only('jsonbool')) return 'boolean';
-    if (only('int')) return c.intDigits <= 18 ? 'int64' : c.intDigits <= 38 ? { decimal: [38, 0] } : fallback;
+    if (only('int')) return c.int64 ? 'int64' : c.intDigits <= 38 ? { decimal: [38, 0] } : fallback;
     if (only('int', 'dec')) return c.intDigits + c.scale <= 38 ? { decimal: [38, c.scale] } : fallback;
     if (only('int', 'dec', 'float')) return c.floatExact ? 'float64' : fallback;
     for (const single of ['date', 'time', 'ts', 'tstz', 'uuid', 'json'] as const) {

@@ -60,7 +60,7 @@ export function mappedTypeKey(sourceType: string): string | undefined {
   if (t === 'TIMESTAMP') return args?.endsWith('true') ? 'parquet:TIMESTAMPTZ' : 'parquet:TIMESTAMP';
   if (/^(U?INT_(8|16|32)|INT32)$/.test(t!)) return 'parquet:INT32';
   if (t === 'FLOAT' || t === 'DOUBLE' || t === 'FLOAT16') return 'parquet:DOUBLE';
-  if (t === 'ENUM') return 'parquet:STRING';
+  if (t === 'ENUM' || t === 'UTF8') return 'parquet:STRING';
   if (t === 'BYTE_ARRAY' || t === 'FIXED_LEN_BYTE_ARRAY') return 'parquet:BYTES';
   if (t === 'LIST' || t === 'MAP' || t === 'STRUCT') return 'parquet:NESTED';
   return `parquet:${t}`;

@@ -114,6 +114,10 @@ export class SftpStore implements FileStore {
   async open(entry: FileEntry, signal: AbortSignal): Promise<Readable> {
     signal.throwIfAborted();
     const s = this.sftp.createReadStream(this.abs(entry.path), { highWaterMark: 256 * 1024 });
+    // ssh2 reports reads still in flight when the stream is destroyed or the connection closes (an
+    // early stop) as an 'error' event: without a listener that would crash the process. Readers of
+    // the stream still get real errors through their own listener.
+    s.on('error', () => undefined);
     const onAbort = (): void => void s.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     s.once('close', () => signal.removeEventListener('abort', onAbort));

@@ -20,7 +20,8 @@
 //
 // Env: BENCH_ROWS (default 2000000), BENCH_REPEAT (default 1: runs of each step, the fastest is kept;
 // the reference always runs at least 3 times), BATCH_SIZE (passed to the kit, default the kit's), BENCH_PROFILE=1
-// (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/), BENCH_ONLY=a,b,c,d,e,
+// (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/), BENCH_NODE_OPTIONS (added to the
+// NODE_OPTIONS of (b)–(d), e.g. --max-semi-space-size=16), BENCH_ONLY=a,b,c,d,e,
 // DATAKIT_BENCH_PG_URL (a superuser URL to use instead of starting a server).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -39,6 +40,8 @@ const profileDir = join(resultsDir, 'profiles');
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()));
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** Extra NODE_OPTIONS for the kit's child processes (b)–(d), e.g. `--max-semi-space-size=16`. */
+const EXTRA_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const FLOORS = {
@@ -104,6 +107,7 @@ const results = {
   node: process.version,
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30) },
   rows: ROWS,
+  ...(EXTRA_NODE_OPTIONS ? { nodeOptions: EXTRA_NODE_OPTIONS } : {}),
   floors: FLOORS,
 };
 
@@ -153,6 +157,7 @@ try {
   const baseEnv = { ...process.env };
   for (const k of ['BRONZE_URL', 'WAREHOUSE_DATABASE_URL', 'BRONZE_SOURCE', 'STREAMS_INCLUDE', 'STREAMS_EXCLUDE', 'DATAKIT_CONFIG', 'NODE_OPTIONS']) delete baseEnv[k];
   baseEnv.SOURCE_DATABASE_URL = srcUrl;
+  if (EXTRA_NODE_OPTIONS) baseEnv.NODE_OPTIONS = EXTRA_NODE_OPTIONS;
   baseEnv.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
   const nodeArgs = (label) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : []);
   if (PROFILE) mkdirSync(profileDir, { recursive: true });
@@ -196,7 +201,7 @@ try {
   if (ONLY.has('c')) {
     const { best, runs } = await fastest(REPEAT, async () => {
       const out = join(tmp, 'bronze');
-      const env = { ...baseEnv, BRONZE_URL: pathToFileURL(out).href, NODE_OPTIONS: '--max-old-space-size=256' };
+      const env = { ...baseEnv, BRONZE_URL: pathToFileURL(out).href, NODE_OPTIONS: `--max-old-space-size=256 ${EXTRA_NODE_OPTIONS}`.trim() };
       const r = await measure(process.execPath, [...nodeArgs('parquet'), kitMain, 'run', 'orders'], { env });
       const report = parseReport(r, '→ Parquet');
       const files = report.streams.flatMap((s) => s.outputs ?? []).map((f) => join(out, f));
@@ -204,7 +209,7 @@ try {
       rmSync(out, { recursive: true, force: true });
       return { seconds: r.seconds, reportSeconds: report.durationSeconds, peakRssMb: mb(r.peakRssKb), files: files.length, bytes };
     });
-    results.parquet = { what: 'CLI run orders → Parquet, NODE_OPTIONS=--max-old-space-size=256 (child process)', ...best, rowsPerSecond: ROWS / best.seconds, runs };
+    results.parquet = { what: `CLI run orders → Parquet, NODE_OPTIONS=--max-old-space-size=256 ${EXTRA_NODE_OPTIONS} (child process)`, ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
   // ---- (d) → warehouse ----------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ writeFileSync(join(resultsDir, 'postgres.json'), `${JSON.stringify(results, null
 log();
 log(`  ${'what'.padEnd(34)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(11)} ${'× ref'.padStart(7)} ${'peak RSS'.padStart(10)}`);
 const line = (label, r) =>
-  r && log(`  ${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} ${fmtInt(r.rowsPerSecond).padStart(11)} ${(r.ratioToReference ?? 1).toFixed(2).padStart(7)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(10)}`);
+  r && log(`  ${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} ${fmtInt(r.rowsPerSecond).padStart(11)} ${(r === ref ? '1.00' : r.ratioToReference === undefined ? '—' : r.ratioToReference.toFixed(2)).padStart(7)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(10)}`);
 line('(a) psql COPY binary (reference)', ref);
 line('(e) node raw COPY, no decoding', results.nodeRawCopy);
 line('(b) kit read() only', results.extraction);

@@ -5,11 +5,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig, runStreams, runtimeSettings, RunMetrics, type Batch, type Context, type SourceState, type StreamReport } from '@datakit/core';
+import { createLogger, loadConfig, runStreams, runtimeSettings, RunMetrics, type Batch, type Context, type Logger, type SourceState, type StreamReport } from '@datakit/core';
 import { MemoryTarget } from '@datakit/testkit';
 import { restConfig, restKit, type RestKitConfig } from '@datakit/kit-rest';
 
-export const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
+export const logger: Logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
 
 /** A temp directory for this test file. */
 export function tempDir(): string {

@@ -20,7 +20,8 @@ export async function createTarget(rt: RuntimeSettings): Promise<BronzeTarget> {
     return postgresTargetFromUrl(url);
   }
   if (/^s3:\/\//i.test(url)) {
-    throw new DatakitError('CONFIG.INVALID', 'BRONZE_URL: s3:// targets are not supported by this version', { fix: 'use file:///path or postgres://…' });
+    const { s3TargetFromUrl } = await import('./bronze/s3/index.js');
+    return s3TargetFromUrl(url, { rollRows: rt.parquetRollRows, rollBytes: rt.parquetRollBytes, rowGroupRows: rt.parquetRowGroupRows });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
     throw new DatakitError('CONFIG.INVALID', `BRONZE_URL: unsupported scheme in ${url.split('://')[0]}://`, { fix: 'use file:///path or postgres://…' });

@@ -54,6 +54,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
   const print = (v: unknown): void => out(redactor.scrub(stringifyExact(v, 2)) + '\n');
   let logger: Logger | undefined = io.logger;
   const controller = new AbortController();
+  if (io.signal?.aborted) controller.abort(io.signal.reason);
   io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason));
   let exitCode: number = EXIT.OK;
 

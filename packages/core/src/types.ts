@@ -155,11 +155,11 @@ export interface Kit<C = unknown> {
 
 /** Days-since-epoch sentinel for `date` +infinity (int32 max, as DuckDB encodes it). */
 export const DATE_POS_INFINITY = 2147483647;
-/** Days-since-epoch sentinel for `date` -infinity (int32 min). */
+/** Days-since-epoch sentinel for `date` -infinity (int32 min; the Parquet writer stores it as DuckDB's -(2^31-1)). */
 export const DATE_NEG_INFINITY = -2147483648;
 /** Microseconds sentinel for `timestamp(tz)` +infinity (int64 max, as PostgreSQL and DuckDB encode it). */
 export const TIMESTAMP_POS_INFINITY = 9223372036854775807n;
-/** Microseconds sentinel for `timestamp(tz)` -infinity (int64 min). */
+/** Microseconds sentinel for `timestamp(tz)` -infinity (int64 min, as PostgreSQL; the Parquet writer stores DuckDB's -(2^63-1)). */
 export const TIMESTAMP_NEG_INFINITY = -9223372036854775808n;
 
 /** Identity helper that types a kit literal. */

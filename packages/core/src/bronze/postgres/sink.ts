@@ -88,7 +88,8 @@ export class PostgresStreamSink implements StreamSink {
 
   async evolve(columns: Column[]): Promise<void> {
     this.assertOpen();
-    const added = columns.slice(this.columns.length);
+    const known = new Set(this.columns.map((c) => c.name));
+    const added = columns.filter((c) => !known.has(c.name));
     if (added.length) {
       // inside the open transaction, if any: another connection's ALTER would wait for it forever
       const q = this.client ?? this.s.pool;

@@ -49,24 +49,39 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
       let queue: FileRecord[] = [];
       let names: string[] | undefined;
       let prevEnd = 0;
+      let skipped: { reason: string; raw: string } | undefined;
       let prevEmpty = 0;
-      let skipped: { lines: number; reason: string; raw: string } | undefined;
+      /**
+       * The first and last line of a record: after the previous record and the empty lines skipped
+       * since, spanning the line breaks of its raw text. Counted here because csv-parse counts a CRLF
+       * inside quotes as two lines (and keeps skipped empty lines in the raw text only sometimes).
+       */
+      const span = (raw: string, emptyLines: number): { start: number; end: number } => {
+        const core = raw.replace(/^[\r\n]+/, '');
+        const nl = core.includes('\n') ? '\n' : '\r';
+        const breaks = core.split(nl).length - 1;
+        const start = prevEnd + (emptyLines - prevEmpty) + 1;
+        const end = start + breaks - (core.endsWith(nl) ? 1 : 0);
+        prevEnd = Math.max(end, start);
+        prevEmpty = emptyLines;
+        return { start, end: prevEnd };
+      };
       const flushSkip = (): void => {
         if (!skipped) return;
-        queue.push({ pos: skipped.lines, row: prevEnd + 1, names: [], values: [], error: skipped.reason, raw: printable(skipped.raw) });
-        prevEnd = skipped.lines;
+        const { start, end } = span(skipped.raw, parser.info.empty_lines);
+        // a broken quote can hide record ends: say how far the unparsable text runs
+        const more = end > start ? ` (the unparsable text runs to line ${end})` : '';
+        queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: printable(skipped.raw.replace(/^[\r\n]+/, '')) });
         skipped = undefined;
       };
       const onRecord = ({ record, raw }: Parsed, info: Info): undefined => {
         flushSkip();
-        const row = prevEnd + 1 + (info.empty_lines - prevEmpty);
-        prevEnd = info.lines;
-        prevEmpty = info.empty_lines;
+        const { start, end } = span(raw, info.empty_lines);
         if (!names) {
           names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
           if (d.header) return undefined;
         }
-        const rec: FileRecord = { pos: info.lines, row, names, values: record };
+        const rec: FileRecord = { pos: end, row: start, names, values: record };
         if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
         else if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = 'invalid UTF-8 byte sequence';
         if (rec.error) rec.raw = printable(raw);
@@ -84,12 +99,11 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         on_record: onRecord as unknown as (record: unknown, info: Info) => undefined,
         on_skip: (err: CsvError | undefined, raw: string | undefined) => {
           const text = raw ?? '';
-          const lines = (err as (CsvError & { lines?: number }) | undefined)?.lines ?? prevEnd + 1;
           // csv-parse reports one broken record again as it grows: keep its first reason, its last text
-          if (skipped && text.startsWith(skipped.raw)) skipped = { lines, reason: skipped.reason, raw: text };
+          if (skipped && text.startsWith(skipped.raw)) skipped = { ...skipped, raw: text };
           else {
             flushSkip();
-            skipped = { lines, reason: `CSV syntax: ${err?.code ?? 'unparsable record'} at line ${lines}`, raw: text };
+            skipped = { reason: `CSV syntax: ${err?.code ?? 'unparsable record'}`, raw: text };
           }
           return undefined;
         },

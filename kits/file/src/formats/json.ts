@@ -66,9 +66,13 @@ class ArraySplitter {
   private inString = false;
   private escape = false;
   private parts: string[] = [];
-  started = false;
   ended = false;
   trailing = '';
+
+  /** The opening `[` was read. */
+  open(): void {
+    this.depth = 1;
+  }
 
   /** Element texts completed by this chunk. */
   push(text: string): string[] {
@@ -131,8 +135,10 @@ export const jsonReader: FormatReader = {
           text = text.trimStart();
           if (!text) continue;
           mode = text.startsWith('[') ? 'array' : 'object';
-          if (mode === 'array') text = text.slice(1);
-          splitter.push(mode === 'array' ? '[' : '');
+          if (mode === 'array') {
+            text = text.slice(1);
+            splitter.open();
+          }
         }
         if (mode === 'object') {
           size += text.length;

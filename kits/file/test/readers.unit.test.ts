@@ -1,0 +1,122 @@
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { decompressed } from '../src/decompress.js';
+import { readerOf, textFormat, type FileRecord } from '../src/formats/index.js';
+import { compileGlob, scopesOf } from '../src/glob.js';
+import { Inference } from '../src/infer.js';
+import type { CsvDialect } from '../src/streams.js';
+import { streamSpecs } from '../src/streams.js';
+import { fileConfig } from '../src/config.js';
+
+const dialect: CsvDialect = { quote: '"', escape: '"', header: true, emptyAsNull: true, nullValues: [], encoding: 'utf-8' };
+const entry = { path: 'x', size: 0, modifiedMicros: 0n, version: '0' };
+
+async function records(format: 'csv' | 'ndjson' | 'json', bytes: Buffer | Buffer[], csv: Partial<CsvDialect> = {}): Promise<FileRecord[]> {
+  const chunks = Array.isArray(bytes) ? bytes : [bytes];
+  const out: FileRecord[] = [];
+  const source = { entry, bytes: () => (async function* () { yield* chunks; })(), readRange: async () => new Uint8Array(0) };
+  for await (const r of readerOf(format).records(source, { signal: new AbortController().signal, csv: { ...dialect, ...csv } })) out.push(r);
+  return out;
+}
+
+describe('the CSV reader', () => {
+  it('reads quoted, multi-line and CRLF records with their first line as the row number', async () => {
+    const r = await records('csv', Buffer.from('a,b\r\n1,"x,y"\r\n\r\n2,"multi\r\nline"\r\n3,"q""q"\r\n'));
+    expect(r.map((x) => [x.row, x.pos, x.values])).toEqual([[2, 2, ['1', 'x,y']], [4, 5, ['2', 'multi\r\nline']], [6, 6, ['3', 'q"q']]]);
+  });
+
+  it('reports ragged rows and invalid UTF-8 as error records in their place, with their raw text', async () => {
+    const r = await records('csv', Buffer.concat([Buffer.from('a,b\n1,2\n3\n7,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n8,9\n')]));
+    expect(r.map((x) => [x.row, x.error ?? x.values])).toEqual([
+      [2, ['1', '2']],
+      [3, 'ragged row: 1 fields where the header has 2'],
+      [4, 'invalid UTF-8 byte sequence'],
+      [5, ['8', '9']],
+    ]);
+    expect(r.map((x) => x.raw)).toEqual([undefined, '3', '7,\uFFFD(', undefined]);
+  });
+
+  it('reports a broken quote once, with the lines its unparsable text runs over', async () => {
+    const r = await records('csv', Buffer.from('a,b\n1,2\n"bad"x,1\n5,6\n'));
+    expect(r.map((x) => [x.row, x.error ?? x.values])).toEqual([
+      [2, ['1', '2']],
+      [3, 'CSV syntax: CSV_INVALID_CLOSING_QUOTE at line 3 (the unparsable text runs to line 4)'],
+    ]);
+  });
+
+  it('splits chunks anywhere, even inside a multi-byte character', async () => {
+    const text = Buffer.from('a\né😀\n');
+    const r = await records('csv', [...text].map((b) => Buffer.from([b])));
+    expect(r.map((x) => x.values)).toEqual([['é😀']]);
+  });
+
+  it('reads TSV, headerless files, other delimiters and UTF-16 with a BOM', async () => {
+    expect((await records('csv', Buffer.from('1;2\n'), { delimiter: ';', header: false }))[0]).toMatchObject({ names: ['column_1', 'column_2'], values: ['1', '2'] });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\nä,1\n', 'utf16le')]);
+    expect((await records('csv', utf16))[0]!.values).toEqual(['ä', '1']);
+  });
+});
+
+describe('the JSON readers', () => {
+  it('read NDJSON lines, skipping blank ones, and report invalid lines with their number', async () => {
+    const r = await records('ndjson', Buffer.from('{"a": 1}\n\n{"a": }\n{"a": 2}'));
+    expect(r.map((x) => [x.row, x.error ? 'error' : x.names])).toEqual([[1, ['a']], [3, 'error'], [4, ['a']]]);
+  });
+
+  it('stream the elements of a JSON array and read a single object as one record', async () => {
+    const arr = await records('json', [Buffer.from('[ {"a": "x,]"}, {"a'), Buffer.from('": [1, {"b": 2}]} ]')]);
+    expect(arr.map((x) => x.values.length)).toEqual([1, 1]);
+    const one = await records('json', Buffer.from('{\n  "a": 1\n}\n'));
+    expect(one.map((x) => x.names)).toEqual([['a']]);
+    const cut = await records('json', Buffer.from('[{"a": 1}, {"a"'));
+    expect(cut.at(-1)).toMatchObject({ fatal: true });
+  });
+});
+
+describe('decompression', () => {
+  it('ends a truncated gzip stream with an error after the bytes that could be decoded', async () => {
+    const gz = gzipSync(Buffer.from('id\n' + '1\n'.repeat(50_000)));
+    const { compression, bytes } = await decompressed(Readable.from([gz.subarray(0, gz.length - 20)]));
+    expect(compression).toBe('gzip');
+    let got = 0;
+    await expect((async () => {
+      for await (const b of bytes) got += b.length;
+    })()).rejects.toMatchObject({ name: 'TruncatedInput' });
+    expect(got).toBeGreaterThan(0);
+  });
+
+  it('sniffs the format: a JSON array, NDJSON, one pretty object, CSV', () => {
+    expect([textFormat('auto', 'a.json', Buffer.from('[{}]')), textFormat('auto', 'a.json', Buffer.from('{"a":1}\n{"a":2}\n')), textFormat('auto', 'a.json', Buffer.from('{\n "a": 1\n}')), textFormat('auto', 'a.dat', Buffer.from('a,b\n'))]).toEqual(['json', 'ndjson', 'json', 'csv']);
+  });
+});
+
+describe('globs and streams', () => {
+  it('lists only the static directory of a glob, as deep as it reaches', () => {
+    expect(compileGlob('orders/2024-*/*.csv').scope).toEqual({ dir: 'orders/', depth: 1 });
+    expect(compileGlob('events/**/*.ndjson').scope).toEqual({ dir: 'events/', depth: Infinity });
+    expect(compileGlob('*.csv').matches('a b #1 100%.csv')).toBe(true);
+    expect(scopesOf([compileGlob('a/**/*.csv'), compileGlob('a/b/*.csv')])).toEqual([{ dir: 'a/', depth: Infinity }]);
+  });
+
+  it('parses FILE_STREAMS, type overrides and primary keys', () => {
+    const config = fileConfig.parse({ url: 'file:///d', streams: 'orders=orders/*.csv.gz;Order Lines=lines/*.csv', columnTypes: 'orders.amount=decimal(18,4),orders.id=int64', primaryKeys: 'Order Lines=order id+line' });
+    const specs = streamSpecs(config);
+    expect(specs.map((s) => [s.name, s.globs, s.overrides, s.primaryKey])).toEqual([
+      ['orders', ['orders/*.csv.gz'], { amount: { decimal: [18, 4] }, id: 'int64' }, undefined],
+      ['Order Lines', ['lines/*.csv'], {}, ['order id', 'line']],
+    ]);
+  });
+});
+
+describe('inference', () => {
+  const infer = (values: string[], strings = false) => {
+    const inf = new Inference(strings);
+    for (const v of values) inf.add({ pos: 0, row: 0, names: ['c'], values: [v] }, 'text', (s) => s === '');
+    return inf.columnsOf({})[0]!.type;
+  };
+
+  it('picks the narrowest type that holds every sampled value exactly, and widens on conflicts', () => {
+    expect([infer(['1', '2']), infer(['1', '2.50']), infer(['1', '1e3']), infer(['1', 'x']), infer(['2024-01-01', '2024-01-01 10:00'])]).toEqual(['int64', { decimal: [38, 2] }, 'float64', 'string', 'string']);
+    expect([infer(['9223372036854775808']), infer(['0.1', '12345678901234567890.5e1']), infer(['', '']), infer(['1'], true)]).toEqual([{ decimal: [38, 0] }, 'string', 'string', 'string']);
+  });
+});

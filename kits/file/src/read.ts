@@ -8,17 +8,26 @@
  * reason; `skip` counts them (logged per file and per stream); `quarantine` counts them here and the
  * `<stream>_quarantine` stream lands them (the same files, read by the same rules).
  */
-import { DatakitError, typeName, type Batch, type Column, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
+import { DatakitError, stringifyExact, typeName, type Batch, type Column, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
 import type { FileKitConfig } from './config.js';
 import { LINEAGE_COLUMNS, nullTest, type FileStreamSource } from './discover.js';
 import { listFiles } from './files.js';
-import { readerOf, type ValueKind } from './formats/index.js';
+import { readerOf, type FileRecord, type ValueKind } from './formats/index.js';
+import { INVALID_UTF8 } from './text.js';
 import { fileRecords } from './read-file.js';
 import { RowBuilder } from './rows.js';
 import { columnSignature, parseCheckpoint, reconcileColumns, signature, type FileCheckpoint } from './state.js';
 import { openStore } from './store/index.js';
 import type { FileEntry } from './store/types.js';
 import { parseTypeName, streamSpecs, type StreamSpec } from './streams.js';
+
+/** The source text of a bad record for the quarantine: trimmed of its line break, invalid bytes as U+FFFD. */
+function rawText(rec: FileRecord): string | null {
+  if (rec.raw !== undefined) return rec.raw.replace(/^[\r\n]+|[\r\n]+$/g, '').replaceAll(INVALID_UTF8, '\uFFFD');
+  if (!rec.names.length) return null;
+  // typed (Parquet) records have no text: the record as JSON
+  return stringifyExact(Object.fromEntries(rec.names.map((n, i) => [n, rec.values[i] instanceof Uint8Array ? Buffer.from(rec.values[i] as Uint8Array).toString('base64') : rec.values[i]])));
+}
 
 function specOf(config: FileKitConfig, name: string): StreamSpec {
   const spec = streamSpecs(config).find((s) => s.name === name);
@@ -98,7 +107,7 @@ export async function* readStream(ctx: Context, config: FileKitConfig, stream: S
           }
           fileBad++;
           firstBad ??= { line: rec.row, reason: built };
-          if (quarantine) rows.push([location, BigInt(rec.row), file.modifiedMicros, built, rec.raw ?? null]);
+          if (quarantine) rows.push([location, BigInt(rec.row), file.modifiedMicros, built, rawText(rec)]);
         } else if (!quarantine) {
           rows.push(built);
           fileRows++;

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { decompressed } from '../src/decompress.js';
+import { INVALID_UTF8 } from '../src/text.js';
 import { readerOf, textFormat, type FileRecord } from '../src/formats/index.js';
 import { compileGlob, scopesOf } from '../src/glob.js';
 import { Inference } from '../src/infer.js';
@@ -33,7 +34,7 @@ describe('the CSV reader', () => {
       [4, 'invalid UTF-8 byte sequence'],
       [5, ['8', '9']],
     ]);
-    expect(r.map((x) => x.raw)).toEqual([undefined, '3', '7,\uFFFD(', undefined]);
+    expect(r.filter((x) => x.error).map((x) => x.raw)).toEqual(['3\n', `7,${INVALID_UTF8}(\n`]);
   });
 
   it('reports a broken quote once, with the lines its unparsable text runs over', async () => {

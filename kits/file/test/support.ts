@@ -3,10 +3,13 @@
  * the golden files expect, Parquet written by DuckDB — independent of the kit), the shared test
  * services, and counters of what the kit holds open.
  */
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { sftpFromEnv, type SftpService } from '@datakit/testkit';
+import { bronzeStreamName } from '@datakit/core';
+import { readParquet, runInProcess, sftpFromEnv, type CanonicalRow, type SftpService } from '@datakit/testkit';
+import { fileKit } from '../src/index.js';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 
@@ -103,4 +106,37 @@ export function connectionsTo(port: number): number {
     if (f.length > 9 && f[2]!.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9]!)) n++;
   }
   return n;
+}
+
+/** A fresh temp directory. */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `datakit-file-${label}-`));
+}
+
+/** What a run printed, parsed. */
+export interface RunReport {
+  status: string;
+  rows: number;
+  streams: { stream: string; status: string; rows: number; newColumns?: string[]; error?: { code: string; message: string } }[];
+  error?: { code: string; message: string };
+}
+
+/** `run` in-process into a Parquet root; returns the exit code and the report. */
+export async function runFile(env: Record<string, string>, root: string, args: string[] = []): Promise<{ code: number | null; report: RunReport }> {
+  const r = await runInProcess(fileKit, ['run', ...args], { BRONZE_URL: `file://${root}`, ...env });
+  return { code: r.code, report: r.json as unknown as RunReport };
+}
+
+/** The rows of a stream in a Parquet root, as DuckDB reads them (canonical values), sorted by `by`. */
+export async function landed(root: string, stream: string, by = '_bronze_file_row'): Promise<CanonicalRow[]> {
+  const dir = join(root, 'file', bronzeStreamName(stream));
+  if (!existsSync(dir)) return [];
+  const { rows } = await readParquet(dir);
+  const key = (r: CanonicalRow): string => `${String(r._bronze_file)}\u0000${String(r[by]).padStart(20, '0')}`;
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Rows without the lineage and metadata columns. */
+export function dataOnly(rows: CanonicalRow[]): CanonicalRow[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('_bronze'))));
 }

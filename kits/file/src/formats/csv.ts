@@ -25,8 +25,6 @@ export function headerNames(fields: readonly string[]): string[] {
   });
 }
 
-const printable = (raw: string): string => raw.replace(/\r?\n$/, '').replaceAll(INVALID_UTF8, '\uFFFD');
-
 function write(parser: Parser, chunk: Buffer | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
@@ -71,7 +69,7 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         const { start, end } = span(skipped.raw, parser.info.empty_lines);
         // a broken quote can hide record ends: say how far the unparsable text runs
         const more = end > start ? ` (the unparsable text runs to line ${end})` : '';
-        queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: printable(skipped.raw.replace(/^[\r\n]+/, '')) });
+        queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: skipped.raw });
         skipped = undefined;
       };
       const onRecord = ({ record, raw }: Parsed, info: Info): undefined => {
@@ -81,10 +79,10 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
           names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
           if (d.header) return undefined;
         }
-        const rec: FileRecord = { pos: end, row: start, names, values: record };
+        // raw is kept for the quarantine (a value may still not fit its column)
+        const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
         if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
         else if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = 'invalid UTF-8 byte sequence';
-        if (rec.error) rec.raw = printable(raw);
         queue.push(rec);
         return undefined;
       };

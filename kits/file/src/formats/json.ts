@@ -11,13 +11,12 @@ import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.
 /** Largest JSON file read as one object (the whole text is held in memory). */
 const MAX_OBJECT_CHARS = 256 * 1024 * 1024;
 
-const printable = (raw: string): string => raw.replaceAll(INVALID_UTF8, '\uFFFD');
-
 function toRecord(text: string, pos: number, row: number, decode: DecodeInfo): FileRecord {
-  if (decode.invalid && text.includes(INVALID_UTF8)) return { pos, row, names: [], values: [], error: 'invalid UTF-8 byte sequence', raw: printable(text) };
+  if (decode.invalid && text.includes(INVALID_UTF8)) return { pos, row, names: [], values: [], error: 'invalid UTF-8 byte sequence', raw: text };
   const r = scanRecord(text);
-  if ('error' in r) return { pos, row, names: [], values: [], error: r.error, raw: printable(text) };
-  return { pos, row, names: r.names, values: r.values };
+  if ('error' in r) return { pos, row, names: [], values: [], error: r.error, raw: text };
+  // raw is kept for the quarantine (a value may still not fit its column)
+  return { pos, row, names: r.names, values: r.values, raw: text };
 }
 
 function fatal(e: unknown, pos: number, row: number): FileRecord {

@@ -1,0 +1,70 @@
+/**
+ * Bounded memory: a large CSV and a large gzip NDJSON file stream through the built CLI into
+ * Parquet with a peak RSS under 400 MB that does not grow with the file. Sizes are configurable —
+ * FILE_MEMORY_TEST_MB (default 200) for the CSV, half that for the NDJSON — so CI stays fast while
+ * `bench/file.bench.mjs` runs the full 2 GB / 1 GB.
+ *
+ * V8 flags as a memory-bounded container would run the kit (see docs/kits/file.md): a 256 MB old
+ * space and 16 MB semi-spaces (Node 24's default young generation alone takes ~100 MB more RSS).
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import { spawnCli } from '@datakit/testkit';
+import { tempDir } from './support.js';
+
+const MAIN = join(__dirname, '../dist/main.js');
+const MB = Number(process.env.FILE_MEMORY_TEST_MB ?? 200);
+const NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
+
+/** Write orders-like lines until `bytes` (uncompressed); returns the row count. */
+async function generate(path: string, bytes: number, line: (id: number) => string, header?: string, gzip = false): Promise<number> {
+  const file = createWriteStream(path);
+  const z = gzip ? createGzip({ level: 1 }) : undefined;
+  if (z) z.pipe(file);
+  const out = z ?? file;
+  let written = 0;
+  let id = 0;
+  if (header) out.write(`${header}\n`);
+  while (written < bytes) {
+    let chunk = '';
+    for (let i = 0; i < 1000; i++) chunk += `${line(++id)}\n`;
+    written += chunk.length;
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(file, 'close');
+  return id;
+}
+
+const csvLine = (id: number): string =>
+  `${id},${id % 50000},${id % 100000}.${String(id % 10000).padStart(4, '0')},"order ${id}, text",paid,${id % 2 === 0},2024-01-01T00:00:${String(id % 60).padStart(2, '0')}Z,2024-01-02,"{""k"": ${id % 100}}",${(id % 1000) / 8}`;
+const jsonLine = (id: number): string =>
+  `{"id": ${id}, "kind": "k${id % 13}", "at": "2024-01-01T00:00:00Z", "amount": ${id % 1000}.25, "big": 9007199254740993, "payload": {"tags": ["a", "b"], "n": ${id}}}`;
+
+async function measure(env: Record<string, string>): Promise<{ rows: number; peakMb: number }> {
+  const root = tempDir('memory-out');
+  const child = spawnCli(MAIN, ['run'], { ...env, BRONZE_URL: `file://${root}`, NODE_OPTIONS, LOG_LEVEL: 'warn' }, { measure: true });
+  const r = await child.done;
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
+  return { rows: (r.json as { rows: number }).rows, peakMb: Math.round((child.peakRssKb() ?? Infinity) / 1024) };
+}
+
+describe('bounded memory', () => {
+  it(`streams a ${MB} MB CSV through the built CLI with a peak RSS under 400 MB`, async () => {
+    const src = tempDir('memory-csv');
+    mkdirSync(join(src, 'orders'));
+    const header = 'id,customer_id,amount,description,status,is_paid,created_at,order_date,attrs,score';
+    const rows = await generate(join(src, 'orders/big.csv'), MB * 1024 * 1024, csvLine, header);
+    const got = await measure({ FILE_URL: `file://${src}`, FILE_STREAMS: 'orders=orders/*.csv' });
+    expect({ rows: got.rows, peakUnder400Mb: got.peakMb < 400, peakMb: got.peakMb }).toEqual({ rows, peakUnder400Mb: true, peakMb: got.peakMb });
+  }, 600_000);
+
+  it(`streams a ${Math.round(MB / 2)} MB gzip NDJSON file through the built CLI with a peak RSS under 400 MB`, async () => {
+    const src = tempDir('memory-ndjson');
+    const rows = await generate(join(src, 'events.ndjson.gz'), (MB / 2) * 1024 * 1024, jsonLine, undefined, true);
+    const got = await measure({ FILE_URL: `file://${src}`, FILE_STREAMS: 'events=*.ndjson.gz' });
+    expect({ rows: got.rows, peakUnder400Mb: got.peakMb < 400, peakMb: got.peakMb }).toEqual({ rows, peakUnder400Mb: true, peakMb: got.peakMb });
+  }, 600_000);
+});

@@ -117,6 +117,7 @@ export const fileConfig = z.object({
   }),
   syncMode: setting(z.enum(['incremental', 'full_refresh']).default('incremental'), { env: 'FILE_SYNC_MODE', description: 'incremental: read only new or changed files; full_refresh: read every file and replace the stream. @default incremental' }),
   minAgeSeconds: setting(z.coerce.number().min(0).default(0), { env: 'FILE_MIN_AGE_SECONDS', description: 'Ignore files modified less than this many seconds ago (uploads still in progress). @default 0' }),
+  readThread: setting(z.boolean().default(true), { env: 'FILE_READ_THREAD', description: 'Parse files in a worker thread, overlapping with the bronze write (two cores). @default true' }),
   s3Region: setting(z.string().min(1).optional(), { env: ['S3_REGION', 'AWS_REGION'], description: 'S3 region. @default the AWS default chain, else us-east-1' }),
   s3Endpoint: setting(z.url().optional(), { env: ['S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3'], description: 'Endpoint of an S3-compatible store (MinIO, Ceph, R2…).' }),
   s3ForcePathStyle: setting(z.boolean().optional(), { env: 'S3_FORCE_PATH_STYLE', description: 'Path-style requests (http://host/bucket/key). @default true with S3_ENDPOINT' }),

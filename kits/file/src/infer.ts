@@ -6,6 +6,7 @@
  * |--------------------------------------|-----------------------------------------------|
  * | integers within int64                | `int64`                                       |
  * | integers and plain decimals          | `decimal(38, max scale)` (string beyond 38 digits) |
+ * | decimals printed as doubles print (16+ digits, shortest round trip) | `float64` |
  * | exponent numbers, NaN, Infinity      | `float64` (with integers/decimals a double holds as written) |
  * | `true`/`false`                       | `boolean`                                     |
  * | dates / times / timestamps without zone / with zone | `date` / `time` / `timestamp` / `timestamptz` |
@@ -31,6 +32,10 @@ interface Seen {
   floatExact: boolean;
   /** every integer seen is within int64 */
   int64: boolean;
+  /** every number is written as a double prints itself (shortest round trip) */
+  doubleText: boolean;
+  /** some number has more significant digits than a decimal column usually carries (16+) */
+  longDigits: boolean;
   nonNull: number;
   typed?: LogicalType;
   typedSource?: string;
@@ -49,7 +54,7 @@ export class Inference {
   private col(name: string, json: boolean): Seen {
     let c = this.columns.get(name);
     if (!c) {
-      c = { name, classes: new Set(), intDigits: 0, scale: 0, floatExact: true, int64: true, nonNull: 0, json };
+      c = { name, classes: new Set(), intDigits: 0, scale: 0, floatExact: true, int64: true, doubleText: true, longDigits: false, nonNull: 0, json };
       this.columns.set(name, c);
     }
     return c;
@@ -88,6 +93,8 @@ export class Inference {
       c.scale = Math.max(c.scale, k.scale ?? 0);
       if (c.floatExact && parseFloat64(s) === undefined) c.floatExact = false;
       if (k.cls === 'int' && c.int64 && (k.int ?? 0) >= 19 && parseInt64(s) === undefined) c.int64 = false;
+      if (c.doubleText && String(Number(s)) !== s) c.doubleText = false;
+      if (!c.longDigits && s.replace(/^-?0*\.?0*|[-.]|[eE].*$/g, '').length >= 16) c.longDigits = true;
     }
   }
 
@@ -127,6 +134,8 @@ export class Inference {
     if (only('bool')) return 'boolean';
     if (only('jsonbool')) return 'boolean';
     if (only('int')) return c.int64 ? 'int64' : c.intDigits <= 38 ? { decimal: [38, 0] } : fallback;
+    // doubles printed in full (0.14285714285714285) vary their scale from value to value: a float column
+    if (only('int', 'dec') && c.scale > 0 && c.doubleText && c.longDigits && c.floatExact) return 'float64';
     if (only('int', 'dec')) return c.intDigits + c.scale <= 38 ? { decimal: [38, c.scale] } : fallback;
     if (only('int', 'dec', 'float')) return c.floatExact ? 'float64' : fallback;
     for (const single of ['date', 'time', 'ts', 'tstz', 'uuid', 'json'] as const) {

@@ -8,6 +8,7 @@ import { fileConfig, type FileKitConfig } from './config.js';
 import { discoverStreams } from './discover.js';
 import { listFiles } from './files.js';
 import { readStream } from './read.js';
+import { readInThread, workerScript } from './read-thread.js';
 import { openStore } from './store/index.js';
 import { streamSpecs } from './streams.js';
 
@@ -38,5 +39,8 @@ export const fileKit = defineKit<FileKitConfig>({
   config: fileConfig,
   check,
   discover: discoverStreams,
-  read: readStream,
+  read(ctx, config, stream, state) {
+    const script = config.readThread ? workerScript() : undefined;
+    return script ? readInThread(script, ctx, config, stream, state) : readStream(ctx, config, stream, state);
+  },
 });

@@ -107,6 +107,8 @@ export function parseFloat64(s: string): number | undefined {
   if (!INT_RE.test(s) && !DEC_RE.test(s) && !FLOAT_RE.test(s)) return undefined;
   const v = Number(s);
   if (!Number.isFinite(v)) return undefined;
+  // the text a double prints for itself (the common case) is exact by definition
+  if (String(v) === s) return v;
   // up to 15 significant digits every decimal text round-trips through a double
   const sig = s.replace(/[-.]|[eE].*$/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
   if (sig <= 15) return v;
@@ -120,10 +122,16 @@ function validDate(y: number, m: number, d: number): number | undefined {
   return m2 === m && d2 === d ? days : undefined;
 }
 
+let lastDate: [string, number | undefined] = ['', undefined];
+
 /** `YYYY-MM-DD` → days since 1970-01-01 (impossible dates rejected). */
 export function parseDateText(s: string): number | undefined {
+  // files are often ordered by date: the same text many times in a row
+  if (s === lastDate[0]) return lastDate[1];
   const m = DATE_RE.exec(s);
-  return m ? validDate(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
+  const days = m ? validDate(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
+  lastDate = [s, days];
+  return days;
 }
 
 function fractionMicros(f: string | undefined): number | undefined {
@@ -175,7 +183,8 @@ export function parseTimestampText(s: string, zone?: 'require' | 'forbid'): bigi
 
 /** A UUID in canonical lower case. */
 export function parseUuid(s: string): string | undefined {
-  return s.length === 36 && UUID_RE.test(s) ? s.toLowerCase() : undefined;
+  if (s.length !== 36 || !UUID_RE.test(s)) return undefined;
+  return /[A-F]/.test(s) ? s.toLowerCase() : s;
 }
 
 /** `\x00ff` hex text → bytes. */

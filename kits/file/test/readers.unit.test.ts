@@ -118,6 +118,8 @@ describe('inference', () => {
 
   it('picks the narrowest type that holds every sampled value exactly, and widens on conflicts', () => {
     expect([infer(['1', '2']), infer(['1', '2.50']), infer(['1', '1e3']), infer(['1', 'x']), infer(['2024-01-01', '2024-01-01 10:00'])]).toEqual(['int64', { decimal: [38, 2] }, 'float64', 'string', 'string']);
+    expect(infer(['0.14285714285714285', '1.5', '2'])).toBe('float64');
+    expect(infer(['0.10', '123456789012345.25'])).toEqual({ decimal: [38, 2] });
     expect([infer(['9223372036854775808']), infer(['0.1', '12345678901234567890.5e1']), infer(['', '']), infer(['1'], true)]).toEqual([{ decimal: [38, 0] }, 'string', 'string', 'string']);
   });
 });

@@ -4,7 +4,7 @@
  * parser's own order (its `on_record`/`on_skip` hooks), so a bad record keeps its place between good
  * ones: ragged rows, broken quoting and invalid UTF-8 become error records with their line and raw text.
  */
-import { Parser, type CsvError, type Info } from 'csv-parse';
+import { Parser, type CsvError, type Options } from 'csv-parse';
 import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
 import { TruncatedInput } from '../decompress.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
@@ -23,6 +23,25 @@ export function headerNames(fields: readonly string[]): string[] {
     seen.add(name);
     return name;
   });
+}
+
+/**
+ * csv-parse's stream parser with its records taken as it pushes them: synchronously, in order with
+ * its `on_skip` errors, and without the per-record info object an `on_record` hook would build.
+ */
+class CapturingParser extends Parser {
+  constructor(
+    private readonly onPush: (rec: Parsed) => void,
+    options: Options,
+  ) {
+    super(options);
+  }
+
+  override push(chunk: unknown): boolean {
+    if (chunk === null) return super.push(null);
+    this.onPush(chunk as Parsed);
+    return true;
+  }
 }
 
 function write(parser: Parser, chunk: Buffer | undefined): Promise<void> {
@@ -72,21 +91,20 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: skipped.raw });
         skipped = undefined;
       };
-      const onRecord = ({ record, raw }: Parsed, info: Info): undefined => {
+      const onRecord = ({ record, raw }: Parsed): void => {
         flushSkip();
-        const { start, end } = span(raw, info.empty_lines);
+        const { start, end } = span(raw, parser.info.empty_lines);
         if (!names) {
           names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
-          if (d.header) return undefined;
+          if (d.header) return;
         }
         // raw is kept for the quarantine (a value may still not fit its column)
         const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
         if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
         else if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = 'invalid UTF-8 byte sequence';
         queue.push(rec);
-        return undefined;
       };
-      const parser = new Parser({
+      const parser = new CapturingParser(onRecord, {
         delimiter: d.delimiter ?? (format === 'tsv' ? '\t' : ','),
         quote: d.quote,
         escape: d.escape,
@@ -94,7 +112,6 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         skip_records_with_error: true,
         skip_empty_lines: true,
         raw: true,
-        on_record: onRecord as unknown as (record: unknown, info: Info) => undefined,
         on_skip: (err: CsvError | undefined, raw: string | undefined) => {
           const text = raw ?? '';
           // csv-parse reports one broken record again as it grows: keep its first reason, its last text

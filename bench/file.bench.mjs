@@ -12,7 +12,7 @@
 // For each: wall time, rows/s, the ratio of (b) to (a), peak RSS (GNU time's ru_maxrss, else VmHWM).
 // Floors (PASS/FAIL, never the exit code): (b) ≥ 0.1× DuckDB's rows/s; (b) and (c) peak RSS < 400 MB.
 // The kit runs as a memory-bounded container would: NODE_OPTIONS=--max-old-space-size=256
-// --max-semi-space-size=16 (plus BENCH_NODE_OPTIONS). Writes bench/results/file.json.
+// --max-semi-space-size=8 (plus BENCH_NODE_OPTIONS). Writes bench/results/file.json.
 //
 // Env: BENCH_FILE_MB, BENCH_NDJSON_MB, BENCH_ONLY=a,b,c, BENCH_NODE_OPTIONS, BENCH_KEEP=1 (keep the
 // generated files in $TMPDIR/datakit-bench-file for the next run).
@@ -45,7 +45,7 @@ const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
 const NDJSON_MB = Number(process.env.BENCH_NDJSON_MB ?? FILE_MB);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(',').map((s) => s.trim()));
 const KEEP = process.env.BENCH_KEEP === '1';
-const NODE_OPTIONS = `--max-old-space-size=256 --max-semi-space-size=16 ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
+const NODE_OPTIONS = `--max-old-space-size=256 --max-semi-space-size=8 ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const FLOORS = { ratioToDuckdb: 0.1, rssMb: 400 };
 

@@ -12,8 +12,16 @@ import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 /** Compression of a file. */
 export type Compression = 'none' | 'gzip' | 'zstd' | 'zip';
 
+/** A file that cannot be read past some point: a bad record for the whole rest of the file. */
+export class UnreadableFile extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableFile';
+  }
+}
+
 /** The input ended early or is corrupt (truncated gzip/zstd/zip). */
-export class TruncatedInput extends Error {
+export class TruncatedInput extends UnreadableFile {
   constructor(
     readonly compression: Compression,
     reason: string,
@@ -89,7 +97,7 @@ async function* unzip(input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
     if (f.name.endsWith('/')) return;
     files += 1;
     if (file) {
-      failure = new Error(`the zip archive holds more than one file (${JSON.stringify(f.name)} is the second); put one file in each archive`);
+      failure = new UnreadableFile('the zip archive holds more than one file; put one file in each archive');
       return;
     }
     file = f;

@@ -73,6 +73,7 @@ export async function discoverStreams(ctx: Context, config: FileKitConfig): Prom
     for (const spec of specs) {
       const { columns, files } = await inferColumns(ctx, store, spec, config);
       if (!files) ctx.logger.warn({ stream: spec.name, globs: spec.globs }, 'no file matches the stream yet');
+      else ctx.logger.info({ stream: spec.name, files, columns: columns.length }, 'stream files listed and columns inferred');
       out.push({
         name: spec.name,
         columns: [...columns, ...LINEAGE_COLUMNS],

@@ -4,7 +4,7 @@
  * when the iteration ends, also on an early stop.
  */
 import type { Readable } from 'node:stream';
-import { decompressed, TruncatedInput, type Compression } from './decompress.js';
+import { decompressed, UnreadableFile, type Compression } from './decompress.js';
 import { formatOfName, isParquetMagic, readerOf, textFormat, type FileRecord, type FormatName } from './formats/index.js';
 import type { FileEntry, FileStore } from './store/types.js';
 import type { StreamSpec } from './streams.js';
@@ -46,7 +46,7 @@ export async function* fileRecords(store: FileStore, entry: FileEntry, spec: Str
     try {
       opened = await decompressed(raw);
     } catch (e) {
-      if (!(e instanceof TruncatedInput)) throw e;
+      if (!(e instanceof UnreadableFile)) throw e;
       yield fatal(e.message);
       return;
     }

@@ -58,7 +58,7 @@ function rebuild(e: Extract<WorkerMessage, { t: 'error' }>['error']): Error {
  */
 export async function* readInThread(script: URL, ctx: Context, config: FileKitConfig, stream: Stream, state: StreamState | undefined): AsyncIterable<Batch> {
   const input: WorkerInput = { config, stream, state, batchSize: ctx.batchSize, runId: ctx.runId, ...(ctx.partition ? { partition: ctx.partition } : {}), logLevel: ctx.logger.level };
-  const worker = new Worker(script, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 48 } });
+  const worker = new Worker(script, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32 } });
   const inbox: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
   let exited = false;

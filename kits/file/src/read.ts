@@ -8,7 +8,7 @@
  * reason; `skip` counts them (logged per file and per stream); `quarantine` counts them here and the
  * `<stream>_quarantine` stream lands them (the same files, read by the same rules).
  */
-import { DatakitError, stringifyExact, typeName, type Batch, type Column, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
+import { DatakitError, stringifyExact, type Batch, type Column, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
 import type { FileKitConfig } from './config.js';
 import { LINEAGE_COLUMNS, nullTest, type FileStreamSource } from './discover.js';
 import { listFiles } from './files.js';
@@ -133,7 +133,7 @@ export async function* readStream(ctx: Context, config: FileKitConfig, stream: S
       log.debug({ file: location, rows: fileRows, badRecords: fileBad }, 'file done');
     }
     yield batch();
-    log.info({ files: totals.files, rows: totals.rows, badRecords: totals.bad, policy: spec.badRecords, columns: builder.columns.map((c) => `${c.name}:${typeName(c.type)}`).length }, 'stream read');
+    log.info({ files: totals.files, rows: totals.rows, badRecords: totals.bad, policy: spec.badRecords, columns: builder.columns.length }, 'stream read');
   } finally {
     await store.close();
   }

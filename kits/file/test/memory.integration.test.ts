@@ -5,7 +5,7 @@
  * `bench/file.bench.mjs` runs the full 2 GB / 1 GB.
  *
  * V8 flags as a memory-bounded container would run the kit (see docs/kits/file.md): a 256 MB old
- * space and 16 MB semi-spaces (Node 24's default young generation alone takes ~100 MB more RSS).
+ * space and 8 MB semi-spaces (Node 24's default young generation alone takes ~100 MB more RSS).
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { tempDir } from './support.js';
 
 const MAIN = join(__dirname, '../dist/main.js');
 const MB = Number(process.env.FILE_MEMORY_TEST_MB ?? 200);
-const NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
+const NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=8';
 
 /** Write orders-like lines until `bytes` (uncompressed); returns the row count. */
 async function generate(path: string, bytes: number, line: (id: number) => string, header?: string, gzip = false): Promise<number> {

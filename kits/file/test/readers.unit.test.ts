@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { strToU8, zipSync } from 'fflate';
 import { decompressed } from '../src/decompress.js';
 import { INVALID_UTF8 } from '../src/text.js';
 import { readerOf, textFormat, type FileRecord } from '../src/formats/index.js';
@@ -121,5 +122,20 @@ describe('inference', () => {
     expect(infer(['0.14285714285714285', '1.5', '2'])).toBe('float64');
     expect(infer(['0.10', '123456789012345.25'])).toEqual({ decimal: [38, 2] });
     expect([infer(['9223372036854775808']), infer(['0.1', '12345678901234567890.5e1']), infer(['', '']), infer(['1'], true)]).toEqual([{ decimal: [38, 0] }, 'string', 'string', 'string']);
+  });
+});
+
+describe('zip archives', () => {
+  const collect = async (zip: Uint8Array): Promise<string> => {
+    const { compression, bytes } = await decompressed(Readable.from([Buffer.from(zip)]));
+    expect(compression).toBe('zip');
+    const parts: Buffer[] = [];
+    for await (const b of bytes) parts.push(b);
+    return Buffer.concat(parts).toString('utf8');
+  };
+
+  it('reads the one file of an archive, and refuses an archive of two files as unreadable', async () => {
+    expect(await collect(zipSync({ 'orders.csv': strToU8('id\n1\n2\n') }))).toBe('id\n1\n2\n');
+    await expect(collect(zipSync({ 'a.csv': strToU8('id\n1\n'), 'b.csv': strToU8('id\n2\n') }))).rejects.toMatchObject({ name: 'UnreadableFile' });
   });
 });

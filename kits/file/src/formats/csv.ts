@@ -6,7 +6,7 @@
  */
 import { Parser, type CsvError, type Options } from 'csv-parse';
 import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
-import { TruncatedInput } from '../decompress.js';
+import { UnreadableFile } from '../decompress.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
 
 interface Parsed {
@@ -139,10 +139,10 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         yield* drain();
       } catch (e) {
         if (e instanceof RangeError && /encoding/i.test(e.message)) throw e;
-        if (!(e instanceof TruncatedInput) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
+        if (!(e instanceof UnreadableFile) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
         flushSkip();
         yield* drain();
-        yield { pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof TruncatedInput ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' };
+        yield { pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof UnreadableFile ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' };
       } finally {
         parser.destroy();
       }

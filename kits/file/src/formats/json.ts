@@ -3,7 +3,7 @@
  * element, or one object per file). Values keep their exact source text (see `json-scan.ts`); a line
  * or element that is not a valid JSON object, or holds invalid UTF-8, is an error record.
  */
-import { TruncatedInput } from '../decompress.js';
+import { UnreadableFile } from '../decompress.js';
 import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
 import { scanRecord } from './json-scan.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
@@ -20,7 +20,7 @@ function toRecord(text: string, pos: number, row: number, decode: DecodeInfo): F
 }
 
 function fatal(e: unknown, pos: number, row: number): FileRecord {
-  if (!(e instanceof TruncatedInput)) throw e;
+  if (!(e instanceof UnreadableFile)) throw e;
   return { pos: Number.MAX_SAFE_INTEGER, row, names: [], values: [], error: e.message, fatal: true, raw: '' };
 }
 

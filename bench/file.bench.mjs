@@ -9,12 +9,13 @@
 //   (a) reference   DuckDB `COPY (SELECT * FROM read_csv(…)) TO '….parquet' (FORMAT parquet)`
 //   (b) file kit    the built CLI `run orders`, FILE_URL=file://…, BRONZE_URL=file:///tmp/…
 //   (c) file kit    a gzip NDJSON file of BENCH_NDJSON_MB (default BENCH_FILE_MB) uncompressed → Parquet
+//   (d) file kit    bounded memory: a CSV of BENCH_MEMORY_MB (default 2048) → Parquet, peak RSS
 // For each: wall time, rows/s, the ratio of (b) to (a), peak RSS (GNU time's ru_maxrss, else VmHWM).
-// Floors (PASS/FAIL, never the exit code): (b) ≥ 0.1× DuckDB's rows/s; (b) and (c) peak RSS < 400 MB.
+// Floors (PASS/FAIL, never the exit code): (b) ≥ 0.1× DuckDB's rows/s; (b), (c), (d) peak RSS < 400 MB.
 // The kit runs as a memory-bounded container would: NODE_OPTIONS=--max-old-space-size=256
 // --max-semi-space-size=8 (plus BENCH_NODE_OPTIONS). Writes bench/results/file.json.
 //
-// Env: BENCH_FILE_MB, BENCH_NDJSON_MB, BENCH_ONLY=a,b,c, BENCH_NODE_OPTIONS, BENCH_KEEP=1 (keep the
+// Env: BENCH_FILE_MB, BENCH_NDJSON_MB, BENCH_MEMORY_MB, BENCH_ONLY=a,b,c,d, BENCH_NODE_OPTIONS, BENCH_KEEP=1 (keep the
 // generated files in $TMPDIR/datakit-bench-file for the next run).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -43,13 +44,14 @@ const kitMain = join(root, 'kits/file/dist/main.js');
 const resultsDir = join(root, 'bench/results');
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 1024);
 const NDJSON_MB = Number(process.env.BENCH_NDJSON_MB ?? FILE_MB);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(',').map((s) => s.trim()));
+const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? 2048);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim()));
 const KEEP = process.env.BENCH_KEEP === '1';
 const NODE_OPTIONS = `--max-old-space-size=256 --max-semi-space-size=8 ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const FLOORS = { ratioToDuckdb: 0.1, rssMb: 400 };
 
-if ((ONLY.has('b') || ONLY.has('c')) && !existsSync(kitMain)) {
+if ((ONLY.has('b') || ONLY.has('c') || ONLY.has('d')) && !existsSync(kitMain)) {
   console.error(`file bench: ${kitMain} is missing: build the kit (turbo run build --filter=@datakit/kit-file); pnpm bench builds every kit`);
   process.exit(1);
 }
@@ -59,6 +61,7 @@ const fmt = (n) => Math.round(n).toLocaleString('en');
 const work = join(tmpdir(), 'datakit-bench-file');
 mkdirSync(join(work, 'src/orders'), { recursive: true });
 mkdirSync(join(work, 'src/events'), { recursive: true });
+mkdirSync(join(work, 'src/big'), { recursive: true });
 
 // ---- data: deterministic, every type of the schema, 20 % NULL coupons ------------------------------------------
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'];
@@ -172,9 +175,16 @@ try {
     log(`generated ${fmt(rows)} NDJSON lines (${NDJSON_MB} MB), ${(statSync(gz).size / 2 ** 20).toFixed(0)} MB gzip in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     await kitRun('(c) file kit gzip NDJSON → Parquet', 'ndjson', 'events', 'events/*.ndjson.gz');
   }
+  if (ONLY.has('d')) {
+    const big = join(work, 'src/big/orders.csv');
+    t = performance.now();
+    const rows = await generate(big, MEMORY_MB, orderLine, header, false);
+    log(`generated ${fmt(rows)} rows, ${(statSync(big).size / 2 ** 20).toFixed(0)} MB of CSV in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await kitRun(`(d) file kit ${MEMORY_MB} MB CSV → Parquet`, 'memory', 'big', 'big/*.csv');
+  }
 } finally {
   if (!KEEP) rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(join(resultsDir, 'file.json'), `${JSON.stringify({ ...results, fileMb: FILE_MB, ndjsonMb: NDJSON_MB }, null, 2)}\n`);
+writeFileSync(join(resultsDir, 'file.json'), `${JSON.stringify({ ...results, fileMb: FILE_MB, ndjsonMb: NDJSON_MB, memoryMb: MEMORY_MB }, null, 2)}\n`);
 log(`→ bench/results/file.json`);

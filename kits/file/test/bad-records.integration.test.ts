@@ -45,6 +45,14 @@ describe('bad records', () => {
     expect(await landed(root, 'csvbad')).toEqual([]);
   });
 
+  it('fail: the built CLI (reading in its worker thread) exits 4 with the same file, line and reason', async () => {
+    const root = tempDir('bad-fail-cli');
+    const r = await spawnCli(MAIN, ['run', 'csvbad'], { ...env('fail'), BRONZE_URL: `file://${root}` }).done;
+    expect(r.code).toBe(4);
+    const report = r.json as { streams: { error: { code: string; message: string } }[] };
+    expect(report.streams[0]!.error).toMatchObject({ code: 'DATA.INVALID_RECORD', message: expect.stringContaining(`file ${join(src, 'csv/a.csv')}, line 3: ragged row`) });
+  });
+
   it('fail: names the line of invalid JSON and of a value that does not fit its column', async () => {
     const root = tempDir('bad-fail-json');
     const { code, report } = await runFile(env('fail'), root, ['jsonbad']);

@@ -4,10 +4,10 @@
  * passphrase-protected key and refuses a host key that is not the pinned one; and S3 files land in
  * an S3 bronze target end to end.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { S3RVER_CREDENTIALS } from '@datakit/testkit';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readParquet, S3RVER_CREDENTIALS, spawnCli, waitFor } from '@datakit/testkit';
 import { dataOnly, landed, runFile, s3Endpoint, sftpService, tempDir, writeFixtures } from './support.js';
 
 const STREAMS = 'orders=orders/*.csv*;events=events/*;types=types/*';
@@ -82,6 +82,33 @@ describe('the stores', () => {
     expect(report.error!.message).toContain('S3_SECRET_ACCESS_KEY');
     expect(JSON.stringify(report)).not.toContain('not-the-secret');
   });
+
+  it('resumes into the S3 bronze target after kill -9 of the built CLI without losing or doubling a row', async () => {
+    const src = tempDir('stores-kill');
+    const n = 120_000;
+    writeFileSync(join(src, 'big.csv'), `id,payload\n${Array.from({ length: n }, (_, i) => `${i + 1},${'p'.repeat(40)}`).join('\n')}\n`);
+    const prefix = `killed-${process.pid}`;
+    const bronze = `s3://${S3RVER_CREDENTIALS.accessKeyId}:${S3RVER_CREDENTIALS.secretAccessKey}@${BUCKET}/${prefix}?endpoint=${encodeURIComponent(s3Endpoint())}`;
+    const env = { FILE_URL: `file://${src}`, FILE_STREAMS: 'big=*.csv', BRONZE_URL: bronze, BATCH_SIZE: '2000', PARQUET_ROLL_ROWS: '4000', LOG_LEVEL: 'warn' };
+    const main = join(__dirname, '../dist/main.js');
+    const first = spawnCli(main, ['run'], env);
+    const stateKey = `${prefix}/_state/file/big.json`;
+    await waitFor('three commits in the S3 state', async () => {
+      const o = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: stateKey })).catch(() => undefined);
+      const seq = o ? (JSON.parse(await o.Body!.transformToString()) as { state: { seq: number } }).state.seq : 0;
+      return seq >= 3 || undefined;
+    }, { timeoutMs: 60_000 });
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const again = await spawnCli(main, ['run'], env).done;
+    expect(again.code).toBe(0);
+    const dir = tempDir('stores-kill-read');
+    const parts = ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/file/big/` }))).Contents ?? []).filter((o) => o.Key!.endsWith('.parquet'));
+    for (const [i, o] of parts.entries()) writeFileSync(join(dir, `${i}.parquet`), await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: o.Key! }))).Body!.transformToByteArray());
+    const { rows } = await readParquet(dir, { columns: ['id'] });
+    const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect({ rows: ids.length, first: ids[0], last: ids.at(-1), distinct: new Set(ids).size }).toEqual({ rows: n, first: 1, last: n, distinct: n });
+  }, 180_000);
 
   it('lands S3 files in an S3 bronze target (BRONZE_URL=s3://…) and appends only new files on the next run', async () => {
     const bronze = `s3://${S3RVER_CREDENTIALS.accessKeyId}:${S3RVER_CREDENTIALS.secretAccessKey}@${BUCKET}/bronze?endpoint=${encodeURIComponent(s3Endpoint())}`;

@@ -19,6 +19,9 @@ fi
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != 10 ]; then
   echo "== installing pnpm 10" >&2
   npm install -g --silent pnpm@10 >&2   # corepack's signature check fails against some registry mirrors
+  # npm's global prefix follows the node it runs on: with Node 24 from .tools first on PATH, that is
+  # .tools/node24/node_modules/node, whose bin/ is not on PATH yet
+  export PATH="$(npm prefix -g)/bin:$PATH"
 fi
 echo "== node $(node --version), pnpm $(pnpm --version)" >&2
 

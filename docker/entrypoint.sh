@@ -11,6 +11,11 @@
 #                          0 disables the sizing). Ignored when NODE_OPTIONS already has
 #                          --max-old-space-size (an explicit setting always wins).
 #   DATAKIT_HEAP_MIN_MB    floor for the computed size (default 64).
+#   DATAKIT_SEMI_SPACE_MB  V8 semi-space size given with a limit (default 16; 0 leaves V8's default).
+#                          Node 24's default young generation grows to ~150 MB of RSS on a busy
+#                          stream (measured: 375-421 MB peak vs 250 MB with 16 MB semi-spaces, the
+#                          same speed), more than a 512 Mi pod has left after a 384 MiB old space.
+#                          Ignored when NODE_OPTIONS already has --max-semi-space-size.
 #
 # The rest of the limit is left for buffers, sockets and the Node runtime itself.
 set -eu
@@ -18,6 +23,7 @@ set -eu
 MAIN=${DATAKIT_MAIN:-/app/dist/main.js}
 pct=${DATAKIT_HEAP_PERCENT:-75}
 min_mb=${DATAKIT_HEAP_MIN_MB:-64}
+semi_mb=${DATAKIT_SEMI_SPACE_MB:-16}
 
 # the container's memory limit in bytes, or nothing when unlimited / unknown
 memory_limit() {
@@ -35,28 +41,33 @@ memory_limit() {
   echo "$v"
 }
 
+limit=$(memory_limit)
 heap_flag=""
 case "${NODE_OPTIONS:-}" in
   *--max-old-space-size*) ;;
   *)
     case "$pct" in ''|*[!0-9]*) pct=75 ;; esac
     case "$min_mb" in ''|*[!0-9]*) min_mb=64 ;; esac
-    if [ "$pct" -gt 0 ]; then
-      limit=$(memory_limit)
-      if [ -n "$limit" ]; then
-        mb=$(( limit / 1048576 * pct / 100 ))
-        [ "$mb" -lt "$min_mb" ] && mb=$min_mb
-        heap_flag="--max-old-space-size=$mb"
-      fi
+    if [ "$pct" -gt 0 ] && [ -n "$limit" ]; then
+      mb=$(( limit / 1048576 * pct / 100 ))
+      [ "$mb" -lt "$min_mb" ] && mb=$min_mb
+      heap_flag="--max-old-space-size=$mb"
     fi
+    ;;
+esac
+semi_flag=""
+case "${NODE_OPTIONS:-}" in
+  *--max-semi-space-size*) ;;
+  *)
+    case "$semi_mb" in ''|*[!0-9]*) semi_mb=16 ;; esac
+    if [ "$semi_mb" -gt 0 ] && [ -n "$limit" ]; then semi_flag="--max-semi-space-size=$semi_mb"; fi
     ;;
 esac
 
 if [ -n "${DATAKIT_ENTRYPOINT_DEBUG:-}" ]; then
-  echo "datakit-entrypoint: memory limit ${limit:-none}, node ${heap_flag:-(default heap)} $MAIN $*" >&2
+  echo "datakit-entrypoint: memory limit ${limit:-none}, node ${heap_flag:-(default heap)} ${semi_flag:-(default young generation)} $MAIN $*" >&2
 fi
 
-if [ -n "$heap_flag" ]; then
-  exec node "$heap_flag" "$MAIN" "$@"
-fi
-exec node "$MAIN" "$@"
+# word splitting of the unquoted flags is intended: each is empty or one word
+# shellcheck disable=SC2086
+exec node $heap_flag $semi_flag "$MAIN" "$@"

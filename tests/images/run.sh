@@ -144,9 +144,9 @@ test_image_basics() { # every image
 
   dk_run "$O.heap" -m 512m -e DATAKIT_ENTRYPOINT_DEBUG=1 "$IMG" -- --version
   expect_rc 0 "$kit --version" "$O.heap"
-  grep -q -- '--max-old-space-size=384 ' "$O.heap.err" || fail "$kit: heap not sized from a 512m limit: $(cat "$O.heap.err")"
+  grep -q -- '--max-old-space-size=384 --max-semi-space-size=16 ' "$O.heap.err" || fail "$kit: heap not sized from a 512m limit: $(cat "$O.heap.err")"
   grep -qx "$version" "$O.heap.out" || fail "$kit --version printed $(cat "$O.heap.out")"
-  pass "-m 512m → node --max-old-space-size=384"
+  pass "-m 512m → node --max-old-space-size=384 --max-semi-space-size=16"
 }
 
 test_generic() { # kits without a scenario here: configuration errors are exit 2

@@ -4,7 +4,7 @@
  * SIGTERM of the built CLI mid-run, then a re-run, lose and double nothing; memory stays bounded.
  */
 import { createLogger, loadConfig, type Context } from '@datakit/core';
-import { FatalWait, spawnCli, waitFor, type CliChild, type CliResult } from './cli.ts';
+import { BOUNDED_NODE_OPTIONS, FatalWait, spawnCli, waitFor, type CliChild, type CliResult } from './cli.ts';
 import { expectExactKeys, expectExit, expectNoSecrets, keysIn, type Suite } from './suite.ts';
 import type { TargetHandle } from './targets.ts';
 import type { ContractSource } from './types.ts';
@@ -154,7 +154,7 @@ export function interruptCases<C>(s: Suite<C>): void {
 
       it('reads the whole input with a 256 MB heap and a peak RSS under 400 MB', async () => {
         await s.withTarget(kind, async (t) => {
-          const env = { ...src.env, ...t.env, NODE_OPTIONS: '--max-old-space-size=256', LOG_LEVEL: 'warn' };
+          const env = { ...src.env, ...t.env, NODE_OPTIONS: BOUNDED_NODE_OPTIONS, LOG_LEVEL: 'warn' };
           const child = spawnCli(main, ['run', large.stream], env, { measure: true });
           const r = await child.done;
           expectExit(r, 0);

@@ -51,6 +51,13 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 }
 
 /**
+ * Node's flags for a 256 MB heap as the image's entrypoint gives them in a memory-limited container
+ * (`docker/entrypoint.sh`): the old space, and 16 MB semi-spaces — Node 24's default young generation
+ * alone adds ~150 MB of RSS on a busy stream.
+ */
+export const BOUNDED_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
+
+/**
  * Spawn `node <main> ...argv`. With `measure`, the process runs under `/usr/bin/time -v` and the
  * result's `peakRssKb` is its maximum resident set size.
  */

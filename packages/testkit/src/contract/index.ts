@@ -18,7 +18,8 @@ import type { ContractSource, KitContractOptions } from './types.ts';
 
 export type { ContractSource, ContractStream, ContractTarget, KitContractOptions } from './types.ts';
 export { readGolden, writeGolden, diffRows, keyMultisetDiff } from './golden.ts';
-export { runInProcess, spawnCli, waitFor, type CliResult } from './cli.ts';
+export { BOUNDED_NODE_OPTIONS, runInProcess, spawnCli, waitFor, type CliResult } from './cli.ts';
+export { expectExactKeys } from './suite.ts';
 
 /** Register the contract suite of a kit (see the module comment). */
 export function describeKitContract<C>(opts: KitContractOptions<C>): void {

@@ -23,7 +23,8 @@ export class RunMetrics {
    * PUT, not POST: the group then shows exactly the last run, with no series left from older ones.
    */
   async push(url: string, kit: string, source: string, partition?: { index: number; count: number }): Promise<void> {
-    const gateway = new Pushgateway(url, { timeout: 5000 }, this.registry);
+    // prom-client sends no Content-Type; the gateway then has to guess the format
+    const gateway = new Pushgateway(url, { timeout: 5000, headers: { 'Content-Type': this.registry.contentType } }, this.registry);
     const groupings: Record<string, string> = { source, ...(partition ? { partition: `${partition.index}_of_${partition.count}` } : {}) };
     await gateway.push({ jobName: `datakit_${kit}`, groupings });
   }

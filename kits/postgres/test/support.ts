@@ -91,3 +91,25 @@ export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): P
   }
   throw new Error('expected a failure');
 }
+
+/** A database with a read-only login role, and the settings the built CLI gets to read it. */
+export interface CliSource {
+  db: TestDb;
+  /** Discrete settings (SOURCE_HOST, …, SOURCE_PASSWORD) of the read-only role. */
+  env: Record<string, string>;
+  password: string;
+  /** A wrong password for the same role. */
+  wrongPassword: string;
+}
+
+/** Create a database with `setupSql` and a role that can read every table of `public`. */
+export async function cliSource(label: string, setupSql: string): Promise<CliSource> {
+  const db = await testDb(label, setupSql);
+  const suffix = Math.random().toString(36).slice(2, 10);
+  const role = `dk_cli_${suffix}`;
+  const password = `pw-${suffix}-S3cr3t!`;
+  await db.sql(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+  const u = new URL(db.url);
+  const env = { SOURCE_HOST: u.hostname, SOURCE_PORT: u.port, SOURCE_DATABASE: decodeURIComponent(u.pathname.slice(1)), SOURCE_USER: role, SOURCE_PASSWORD: password };
+  return { db, env, password, wrongPassword: `wrong-${suffix}-N0pe` };
+}

@@ -10,11 +10,11 @@ import type { BronzeTarget } from './bronze/types.js';
 import { configJsonSchema, describeSettings, loadConfig, readConfigFile } from './config.js';
 import { DatakitError, EXIT, isDatakitError, toDatakitError } from './errors.js';
 import { createLogger } from './logger.js';
-import { RunMetrics } from './metrics.js';
+import { RunMetrics, type RunStatus } from './metrics.js';
 import { redactor } from './redact.js';
 import { withRetries } from './retry.js';
 import { stateKey } from './naming.js';
-import { runStreams, selectStreams } from './runner.js';
+import { runStreams, selectStreams, type StreamReport } from './runner.js';
 import { runtimeSettings, type RuntimeSettings } from './runtime.js';
 import { createTarget } from './targets.js';
 import type { Context, Kit } from './types.js';
@@ -132,18 +132,24 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
       const run = { source, runId, loadedAtMicros: microsFromDate(started), logger: l.logger };
       const ctx = context(l, runId, partition);
       const metrics = new RunMetrics();
-      l.logger.info({ runId, source, partition: opts.partition }, 'run started');
-      const all = await retrying(l, 'discover', () => kit.discover(ctx, l.config));
-      const streams = selectStreams(all, names, l.runtime.include, l.runtime.exclude);
-      const target = await openTarget(l, source);
+      // from here on every outcome is pushed: a run failing on discover or credentials included
+      let status: RunStatus = 'failed';
+      let selected: string[] = names;
+      let reports: StreamReport[] = [];
+      let target: BronzeTarget | undefined;
       try {
+        l.logger.info({ runId, source, partition: opts.partition }, 'run started');
+        const all = await retrying(l, 'discover', () => kit.discover(ctx, l.config));
+        const streams = selectStreams(all, names, l.runtime.include, l.runtime.exclude);
+        selected = streams.map((s) => s.name);
+        target = await openTarget(l, source);
         const keys = streams.map((s) => stateKey(s.name, partition));
         if (opts.stateReset) await target.resetState(source, keys);
         const states = await target.loadState(source);
-        const reports = await runStreams({ kit, config: l.config, runtime: l.runtime, ctx, target, run, streams, states, metrics });
+        reports = await runStreams({ kit, config: l.config, runtime: l.runtime, ctx, target, run, streams, states, metrics });
         const failed = reports.filter((r) => r.status === 'failed');
         const interrupted = controller.signal.aborted || reports.some((r) => r.status === 'interrupted');
-        const status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';
+        status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';
         const finished = new Date();
         print({
           kit: kit.name,
@@ -164,10 +170,20 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
           exitCode = code ? new DatakitError(code, '').exitCode : EXIT.INTERNAL;
         } else if (interrupted) exitCode = signalExit(controller.signal.reason);
         l.logger.info({ status, rows: reports.reduce((a, r) => a + r.rows, 0), streams: reports.length }, 'run finished');
+      } catch (e) {
+        if (controller.signal.aborted && !isDatakitError(e)) status = 'interrupted';
+        throw e;
       } finally {
-        await target.close().catch(() => undefined);
+        await target?.close().catch(() => undefined);
+        // streams the run never reached (it failed before them) count as failed extractions
+        const reached = new Set(reports.map((r) => r.stream));
+        if (status !== 'succeeded') for (const name of selected) if (!reached.has(name)) metrics.extractions.inc({ kit: kit.name, stream: name, status });
+        metrics.runs.inc({ kit: kit.name, status });
         if (l.runtime.pushgatewayUrl) {
-          await metrics.push(l.runtime.pushgatewayUrl, kit.name, source).catch((e: unknown) => l.logger.warn({ err: String(e) }, 'metrics push failed'));
+          await metrics
+            .push(l.runtime.pushgatewayUrl, kit.name, source, partition)
+            .then(() => l.logger.debug({ status }, 'metrics pushed'))
+            .catch((e: unknown) => l.logger.warn({ err: redactor.scrub(String(e)) }, 'metrics push failed (the run outcome is unchanged)'));
         }
       }
     });

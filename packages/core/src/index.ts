@@ -9,6 +9,7 @@ export * from './retry.js';
 export * from './metrics.js';
 export * from './runtime.js';
 export * from './runner.js';
+export * from './progress.js';
 export * from './targets.js';
 export * from './cli.js';
 export type * from './bronze/types.js';

@@ -10,7 +10,7 @@ import { withRetries } from './retry.js';
 import type { RunMetrics } from './metrics.js';
 import { bronzeStreamName, partitionBronzeName, stateKey } from './naming.js';
 import type { RuntimeSettings } from './runtime.js';
-import { startProgress } from './progress.js';
+import { readEstimate, startProgress } from './progress.js';
 import type { Column, Context, Kit, Stream, StreamState } from './types.js';
 
 /** The metadata columns core appends to every row, in this order. */
@@ -74,7 +74,8 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
 
   const sink = await p.target.openStream({ run: p.run, stream, columns, stored, bronzeName: partitionBronzeName(bronzeStreamName(stream.name), ctx.partition), stateKey: key, staged });
   let rows = 0;
-  const progress = startProgress(log, p.runtime.progressIntervalMs, () => rows, stream.rowEstimate);
+  const estimate = readEstimate(stream, resumeFrom, ctx.partition);
+  const progress = startProgress(log, { intervalMs: p.runtime.progressIntervalMs, rows: () => rows, ...(estimate !== undefined ? { estimate } : {}) });
   const meta = [p.run.loadedAtMicros, p.run.source, p.run.runId];
   let checkpoint = resumeFrom;
   let uncheckpointed = 0;

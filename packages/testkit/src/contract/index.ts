@@ -18,8 +18,9 @@ import type { ContractSource, KitContractOptions } from './types.ts';
 
 export type { ContractSource, ContractStream, ContractTarget, KitContractOptions } from './types.ts';
 export { readGolden, writeGolden, diffRows, keyMultisetDiff } from './golden.ts';
-export { BOUNDED_NODE_OPTIONS, runInProcess, spawnCli, waitFor, type CliResult } from './cli.ts';
-export { expectExactKeys } from './suite.ts';
+export { BOUNDED_NODE_OPTIONS, runInProcess, spawnCli, waitFor, FatalWait, type CliResult, type CliChild } from './cli.ts';
+export { expectExactKeys, expectExit, expectNoSecrets, keysIn } from './suite.ts';
+export { openTarget, type TargetHandle } from './targets.ts';
 
 /** Register the contract suite of a kit (see the module comment). */
 export function describeKitContract<C>(opts: KitContractOptions<C>): void {

@@ -107,7 +107,8 @@ const NATIVE: Record<string, Rule> = {
   timestamp: { type: 'timestamp', decode: d.decodeTimestamp },
   timestamptz: { type: 'timestamptz', decode: d.decodeTimestamp },
   uuid: { type: 'uuid', decode: d.decodeUuid },
-  json: { type: 'json', decode: d.decodeText },
+  // json keeps its text byte for byte (duplicate keys, key order, spacing): the warehouse gets json, not jsonb
+  json: { type: 'json', decode: d.decodeText, keepType: true },
   jsonb: { type: 'json', decode: d.decodeJsonb, keepType: true },
 };
 
@@ -153,12 +154,17 @@ export function mappedTypeKey(info: PgColumnInfo): string {
  *   hold `NaN`, which the Parquet writer rejects. Unconstrained `numeric` → `string` (warehouse
  *   `numeric`) carrying `NaN`/`Infinity`/`-Infinity` as text.
  * - `money` → selected as `col::numeric` (exact, honouring the server's `lc_monetary`), logical
- *   `decimal(19,2)`: exact for every locale with 2 fractional currency digits (C, en_*, de_*…); a
- *   locale with 3 makes the Parquet writer fail loudly rather than round.
+ *   `decimal(19,2)` (warehouse `numeric(19,2)`: money is an int64 of cents, at most 17 integer digits;
+ *   the warehouse's own `money` would print and parse by *its* `lc_monetary`): exact for every
+ *   locale with 2 fractional currency digits (C, en_*, de_*…); a locale with 3 makes the Parquet
+ *   writer fail loudly rather than round.
  * - `float4` → the float32 widened exactly (`0.1::real` → 0.10000000149011612).
+ * - `json` → `json` with `warehouseType: 'json'`: the text exactly as stored (duplicate keys, key order,
+ *   whitespace), which `jsonb` would normalise; `jsonb` → `json` with `warehouseType: 'jsonb'`.
  * - arrays (any element type, multi-dimensional, NULL elements) and composites → `json` through
- *   `to_json(col)::text`: numbers stay exact text, bytea elements become `"\\x…"` strings, timestamps
- *   ISO strings in UTC; non-default array lower bounds (`'[0:1]={1,2}'`) are not kept.
+ *   `to_json(col)::text` (warehouse `json`, so a composite keeps its attribute order): numbers stay
+ *   exact text, bytea elements become `"\\x…"` strings, timestamps ISO strings in UTC; non-default
+ *   array lower bounds (`'[0:1]={1,2}'`) are not kept.
  * - enums → `string`; ranges/multiranges, `timetz`, `interval` (ISO 8601), `inet`, `bit`… → `string`
  *   with `warehouseType` the type itself (user-defined ranges: none).
  */
@@ -195,7 +201,8 @@ export function mapColumn(info: PgColumnInfo): MappedColumn {
 
   if (info.typcategory === 'A' || info.typtype === 'c') {
     return {
-      column: column('json'),
+      // `json`, not jsonb: jsonb would reorder a composite's keys and no longer match to_json's text
+      column: column('json', 'json'),
       selectExpr: (q) => `to_json(${q})::text`,
       decode: d.decodeText,
       toSqlLiteral: () => {

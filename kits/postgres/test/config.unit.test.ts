@@ -1,4 +1,6 @@
 import { loadConfig } from '@datakit/core';
+import { runInProcess } from '@datakit/testkit';
+import { postgresKit } from '../src/kit.js';
 import { configuredStreamNames, postgresConfig, streamSettings } from '../src/config.js';
 import { resolveTarget, sessionSql, tlsOptions } from '../src/connect.js';
 
@@ -15,6 +17,15 @@ describe('postgres settings', () => {
   it('treats the URL password and SOURCE_PASSWORD as secrets', () => {
     expect(load(URL_ENV).secrets).toEqual(expect.arrayContaining(['p@ss word']));
     expect(load({ SOURCE_HOST: 'h', SOURCE_DATABASE: 'd', SOURCE_USER: 'u', SOURCE_PASSWORD: 'hunter22' }).secrets).toContain('hunter22');
+  });
+
+  it('marks every URL that may carry a password writeOnly in spec', async () => {
+    const r = await runInProcess(postgresKit, ['spec'], {});
+    const props = (r.json as { config: { properties: Record<string, { 'x-env'?: string[]; writeOnly?: boolean }> } }).config.properties;
+    const byEnv = (env: string) => Object.values(props).find((p) => p['x-env']?.includes(env))?.writeOnly;
+    expect(['SOURCE_DATABASE_URL', 'WAREHOUSE_DATABASE_URL', 'BRONZE_URL', 'SOURCE_PASSWORD', 'SOURCE_HOST'].map((e) => [e, byEnv(e)])).toEqual([
+      ['SOURCE_DATABASE_URL', true], ['WAREHOUSE_DATABASE_URL', true], ['BRONZE_URL', true], ['SOURCE_PASSWORD', true], ['SOURCE_HOST', undefined],
+    ]);
   });
 
   it('requires a URL or host, database and user, naming the settings and the fix', () => {

@@ -160,6 +160,8 @@ describeKitContract({
     types: {
       stream: TYPES_TABLE,
       mappedTypes: MAPPED_TYPES,
+      // json (and to_json of arrays/composites) is text-exact, so it must not land in a normalising jsonb
+      warehouseTypes: { c_json: 'json', c_jsonb: 'jsonb', c_composite: 'json', c_array2d: 'json', c_money: 'numeric(19,2)', c_numeric: 'numeric' },
       coveredTypes: (src) =>
         withClient(admin(src), async (c) => {
           const rel = await c.query<{ oid: number }>('SELECT $1::regclass::oid AS oid', [TYPES_TABLE]);

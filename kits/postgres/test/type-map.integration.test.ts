@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { isDecimal, parseDate, parseTime, parseTimestamp, type Column } from '@datakit/core';
+import { TIMESTAMP_NEG_INFINITY, TIMESTAMP_POS_INFINITY, isDecimal, parseDate, parseTime, parseTimestamp, type Column } from '@datakit/core';
 import { createDatabase, testDatabaseName } from '@datakit/testkit';
 import { decodeBinaryCopy } from '../src/copy-decoder.js';
 import {
@@ -90,13 +90,14 @@ describe('the PostgreSQL type map on the types fixture', () => {
     expect(pick('c_domain')).toEqual({ type: { decimal: [12, 2] }, sourceType: 'price' });
     expect(pick('c_domain2')).toEqual({ type: { decimal: [12, 2] }, sourceType: 'price2' });
     expect(pick('c_domain_text')).toEqual({ type: 'string', sourceType: 'short_text' });
+    expect(pick('c_json')).toEqual({ type: 'json', sourceType: 'json', warehouseType: 'json' });
     expect(pick('c_jsonb')).toEqual({ type: 'json', sourceType: 'jsonb', warehouseType: 'jsonb' });
     expect(pick('c_bit')).toEqual({ type: 'string', sourceType: 'bit(4)', warehouseType: 'bit(4)' });
     expect(pick('c_interval')).toEqual({ type: 'string', sourceType: 'interval', warehouseType: 'interval' });
     expect(pick('c_enum')).toEqual({ type: 'string', sourceType: 'mood' });
     expect(pick('c_range')).toEqual({ type: 'string', sourceType: 'int4range', warehouseType: 'int4range' });
-    expect(pick('c_array2d')).toEqual({ type: 'json', sourceType: 'integer[]' });
-    expect(pick('c_composite')).toEqual({ type: 'json', sourceType: 'pair' });
+    expect(pick('c_array2d')).toEqual({ type: 'json', sourceType: 'integer[]', warehouseType: 'json' });
+    expect(pick('c_composite')).toEqual({ type: 'json', sourceType: 'pair', warehouseType: 'json' });
     expect(pick('c_timestamptz')).toEqual({ type: 'timestamptz', sourceType: 'timestamp with time zone' });
     expect(pick('c_regclass')).toEqual({ type: 'string', sourceType: 'regclass' });
     expect(col('id').nullable).toBe(false);
@@ -155,6 +156,7 @@ describe('the PostgreSQL type map on the types fixture', () => {
     expect(value(2, 'c_timestamptz')).toBe(1704157445123456n);
     expect(value(2, 'c_timestamp3')).toBe(1704164645123000n);
     expect(value(3, 'c_timestamptz')).toBe(9223372036854775807n);
+    expect([value(3, 'c_timestamp3'), value(4, 'c_timestamp3')]).toEqual([TIMESTAMP_POS_INFINITY, TIMESTAMP_NEG_INFINITY]);
     expect(value(4, 'c_timestamp')).toBe(-211813488000000000n + 946684800000000n); // 4714-11-24 BC, PostgreSQL's minimum
     expect(value(2, 'c_timetz')).toBe('13:45:07.5+05:30');
     expect(value(2, 'c_interval')).toBe('P1Y2M3DT4H5M6.789S');

@@ -41,10 +41,15 @@ describe('mapColumn', () => {
 
   it('reads arrays and composites as JSON text and refuses them as cursors', () => {
     for (const m of [mapColumn(info('_int4', { typcategory: 'A', formattedType: 'integer[]' })), mapColumn(info('pair', { typtype: 'c' }))]) {
-      expect(m.column.type).toBe('json');
+      expect([m.column.type, m.column.warehouseType]).toEqual(['json', 'json']);
       expect(m.selectExpr('"x"')).toBe('to_json("x")::text');
       expect(() => m.toSqlLiteral('[1]')).toThrow(/cannot serve as a cursor/);
     }
+  });
+
+  it('keeps json as json in the warehouse (text-exact) and jsonb as jsonb', () => {
+    expect(mapColumn(info('json')).column).toEqual({ name: 'c', type: 'json', nullable: true, sourceType: 'json', warehouseType: 'json' });
+    expect(mapColumn(info('jsonb')).column).toEqual({ name: 'c', type: 'json', nullable: true, sourceType: 'jsonb', warehouseType: 'jsonb' });
   });
 
   it('reads text-only types as ::text, with the warehouse type only when the warehouse has it', () => {

@@ -17,6 +17,12 @@ export interface SettingMeta {
   env?: string | string[];
   /** Secret: never logged, accepted as `<ENV>_FILE`, scrubbed from errors. */
   secret?: boolean;
+  /**
+   * The value may carry a secret without being one, such as a target URL with a password in it:
+   * `spec` marks it `writeOnly` (UIs mask it), while only the password is scrubbed (as in every URL),
+   * so a host or path stays readable in reports and messages. A `secret` is always writeOnly.
+   */
+  writeOnly?: boolean;
   description?: string;
 }
 
@@ -192,14 +198,14 @@ function collectUrlSecrets(v: unknown, out: Set<string>): void {
 }
 
 /** The settings table of a schema: key, env names, secret, JSON Schema (for `spec` and docs). */
-export function describeSettings(schema: z.ZodType): { key: string; env: string[]; secret: boolean; description?: string }[] {
+export function describeSettings(schema: z.ZodType): { key: string; env: string[]; secret: boolean; writeOnly?: true; description?: string }[] {
   return Object.entries(shapeOf(schema)).map(([key, field]) => {
     const meta = metaOf(field);
-    return { key, env: envNames(meta), secret: !!meta.secret, ...(meta.description ? { description: meta.description } : {}) };
+    return { key, env: envNames(meta), secret: !!meta.secret, ...(meta.writeOnly ? { writeOnly: true as const } : {}), ...(meta.description ? { description: meta.description } : {}) };
   });
 }
 
-/** JSON Schema of a config schema, with `x-env` and `writeOnly` (secrets) on each setting. */
+/** JSON Schema of a config schema, with `x-env` and `writeOnly` (secrets, and URLs that may hold a password) on each setting. */
 export function configJsonSchema(schema: z.ZodType): Record<string, unknown> {
   const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Record<string, unknown>> };
   for (const s of describeSettings(schema)) {
@@ -207,7 +213,7 @@ export function configJsonSchema(schema: z.ZodType): Record<string, unknown> {
     if (!p) continue;
     delete p.datakit;
     if (s.env.length) p['x-env'] = s.env;
-    if (s.secret) p.writeOnly = true;
+    if (s.secret || s.writeOnly) p.writeOnly = true;
   }
   return js as Record<string, unknown>;
 }

@@ -10,8 +10,8 @@ const patterns = z.preprocess((v) => (typeof v === 'string' ? v.split(/[,;]/).ma
 export const runtimeSettings = z.object({
   batchSize: setting(z.coerce.number().int().positive().max(10_000_000).default(10_000), { env: 'BATCH_SIZE', description: 'Rows per batch read from the source.' }),
   maxRetries: setting(z.coerce.number().int().min(0).max(100).default(3), { env: 'MAX_RETRIES', description: 'Retries of retriable errors (exponential backoff with jitter).' }),
-  bronzeUrl: setting(z.string().min(1).optional(), { env: 'BRONZE_URL', description: 'Bronze target: file:///path (Parquet), postgres://… (warehouse). Default: WAREHOUSE_DATABASE_URL, else ./bronze.' }),
-  warehouseUrl: setting(z.string().min(1).optional(), { env: 'WAREHOUSE_DATABASE_URL', description: 'Postgres warehouse used as bronze target when BRONZE_URL is not set.' }),
+  bronzeUrl: setting(z.string().min(1).optional(), { env: 'BRONZE_URL', writeOnly: true, description: 'Bronze target: file:///path (Parquet), postgres://… (warehouse). Default: WAREHOUSE_DATABASE_URL, else ./bronze.' }),
+  warehouseUrl: setting(z.string().min(1).optional(), { env: 'WAREHOUSE_DATABASE_URL', writeOnly: true, description: 'Postgres warehouse used as bronze target when BRONZE_URL is not set.' }),
   bronzeSource: setting(z.string().regex(/^[^/\\\0]+$/, 'must not contain / or \\').optional(), { env: 'BRONZE_SOURCE', description: 'Value of _bronze_source and the source folder/state key. Default: the kit name.' }),
   pushgatewayUrl: setting(z.url().optional(), { env: 'PROMETHEUS_PUSHGATEWAY_URL', description: 'Push metrics here at the end of a run.' }),
   include: setting(patterns.optional(), { env: 'STREAMS_INCLUDE', description: 'Stream name patterns to run (`*` wildcard), when no streams are named on the command line.' }),

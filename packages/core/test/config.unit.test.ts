@@ -60,6 +60,14 @@ describe('configuration', () => {
     expect(js.properties.port).toMatchObject({ 'x-env': ['SOURCE_PORT'] });
   });
 
+  it('marks the target URLs writeOnly without making their whole value a secret', () => {
+    const js = configJsonSchema(runtimeSettings) as { properties: Record<string, Record<string, unknown>> };
+    expect([js.properties.bronzeUrl?.writeOnly, js.properties.warehouseUrl?.writeOnly, js.properties.batchSize?.writeOnly]).toEqual([true, true, undefined]);
+    const { secrets } = loadConfig(runtimeSettings, { env: { BRONZE_URL: 'file:///data/bronze', WAREHOUSE_DATABASE_URL: 'postgres://u:pw1@h/w' } });
+    // only the URL's password is scrubbed; the path and host stay readable
+    expect(secrets).toEqual(['pw1']);
+  });
+
   it('reads YAML config files and rejects malformed ones with CONFIG.INVALID', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ok.yaml'), 'host: a\nstreams:\n  orders: { cursor_field: id }\n');

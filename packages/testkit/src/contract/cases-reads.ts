@@ -37,7 +37,7 @@ async function landAndCompare<C>(s: Suite<C>, t: TargetHandle, name: string, ear
   const mode = (r.json?.streams as { mode?: string }[] | undefined)?.[0]?.mode;
   const runIds = mode === 'incremental' && earlier !== undefined ? [r.json?.runId, earlier] : [r.json?.runId];
   const problems = [
-    ...(await compareWithGolden(t, s.golden(name), got, fx.primaryKey)),
+    ...(await compareWithGolden(t, s.golden(name), got, await s.declaredColumns(name), fx.primaryKey)),
     ...metadataProblems(got, s.opts.kit.name, runIds),
   ];
   return { r, problems };
@@ -102,6 +102,10 @@ export function typeTableCases<C>(s: Suite<C>): void {
       await s.withTarget(kind, async (t) => {
         const { problems } = await landAndCompare(s, t, types.stream);
         expect(problems).toEqual([]);
+        if (kind !== 'warehouse' || !types.warehouseTypes) return;
+        const landed = new Map((await t.read(types.stream)).columns.map((c) => [c.name, c.type]));
+        const wanted = Object.entries(types.warehouseTypes);
+        expect(wanted.map(([c]) => [c, landed.get(c)])).toEqual(wanted);
       });
     });
   });

@@ -4,6 +4,7 @@
  * and the comparisons every case uses.
  */
 import { join } from 'node:path';
+import type { Column, Stream } from '@datakit/core';
 import type { CanonicalRow, ReadBack } from '../read-back.ts';
 import { jsonbTexts } from '../read-back.ts';
 import { runInProcess, type CliResult } from './cli.ts';
@@ -20,6 +21,8 @@ export interface Suite<C> {
   stream(name: string): ContractStream;
   /** Golden rows of a fixture stream. */
   golden(name: string): CanonicalRow[];
+  /** The columns `discover` reports for a stream (one discover per suite, cached). */
+  declaredColumns(name: string): Promise<Column[]>;
   /** Run `fn` with a fresh target, closed afterwards. */
   withTarget<T>(kind: ContractTarget, fn: (t: TargetHandle) => Promise<T>): Promise<T>;
   /** `run <streams>` in-process. */
@@ -28,6 +31,7 @@ export interface Suite<C> {
 
 export function createSuite<C>(opts: KitContractOptions<C>, source: () => ContractSource): Suite<C> {
   const goldens = new Map<string, CanonicalRow[]>();
+  let catalog: Promise<Stream[]> | undefined;
   const stream = (name: string): ContractStream => {
     const s = opts.fixtures.streams.find((x) => x.name === name);
     if (!s) throw new Error(`contract fixtures: stream ${JSON.stringify(name)} is not in fixtures.streams`);
@@ -47,6 +51,15 @@ export function createSuite<C>(opts: KitContractOptions<C>, source: () => Contra
       }
       return rows;
     },
+    async declaredColumns(name) {
+      catalog ??= runInProcess(opts.kit, ['discover'], source().env).then((r) => {
+        expectExit(r, 0);
+        return (r.json as { streams: Stream[] }).streams;
+      });
+      const found = (await catalog).find((x) => x.name === name);
+      if (!found) throw new Error(`discover does not list the fixture stream ${JSON.stringify(name)}`);
+      return found.columns;
+    },
     async withTarget(kind, fn) {
       const t = await openTarget(kind, opts.kit.name, opts.warehouseServerUrl?.() ?? process.env.DATAKIT_TEST_PG_URL);
       try {
@@ -61,10 +74,16 @@ export function createSuite<C>(opts: KitContractOptions<C>, source: () => Contra
   };
 }
 
-/** Expected rows as the target stores them: a warehouse `jsonb` column normalises JSON text. */
-export async function asStoredBy(t: TargetHandle, expected: CanonicalRow[], got: ReadBack): Promise<CanonicalRow[]> {
+/**
+ * Expected rows as the target stores them. Only a warehouse `jsonb` column the kit left to core's
+ * default (a logical `json` column without a `warehouseType`) is compared through `jsonb`'s
+ * normalisation (key order, whitespace, duplicate keys); a column whose kit declared its warehouse
+ * type — `json` to keep the text, `jsonb` — must hold the golden text exactly.
+ */
+export async function asStoredBy(t: TargetHandle, expected: CanonicalRow[], got: ReadBack, declared: readonly Column[]): Promise<CanonicalRow[]> {
   if (t.kind !== 'warehouse') return expected;
-  const jsonCols = got.columns.filter((c) => c.type === 'jsonb').map((c) => c.name);
+  const kept = new Set(declared.filter((c) => c.warehouseType !== undefined).map((c) => c.name));
+  const jsonCols = got.columns.filter((c) => c.type === 'jsonb' && !kept.has(c.name)).map((c) => c.name);
   if (!jsonCols.length) return expected;
   const out = expected.map((r) => ({ ...r }));
   for (const c of jsonCols) {
@@ -77,9 +96,19 @@ export async function asStoredBy(t: TargetHandle, expected: CanonicalRow[], got:
   return out;
 }
 
-/** Differences between golden rows and what the target holds (empty when exact). */
-export async function compareWithGolden(t: TargetHandle, expected: CanonicalRow[], got: ReadBack, key?: readonly string[]): Promise<string[]> {
-  return diffRows(await asStoredBy(t, expected, got), got.rows, key);
+/** Warehouse columns whose type is not the `warehouseType` the kit declared for them. */
+export function warehouseTypeProblems(t: TargetHandle, got: ReadBack, declared: readonly Column[]): string[] {
+  if (t.kind !== 'warehouse') return [];
+  return declared.flatMap((c) => {
+    if (c.warehouseType === undefined) return [];
+    const landed = got.columns.find((x) => x.name === c.name)?.type;
+    return landed === c.warehouseType ? [] : [`column ${c.name}: declared warehouse type ${c.warehouseType}, landed as ${String(landed)}`];
+  });
+}
+
+/** Differences between golden rows and what the target holds (empty when exact), declared warehouse types included. */
+export async function compareWithGolden(t: TargetHandle, expected: CanonicalRow[], got: ReadBack, declared: readonly Column[], key?: readonly string[]): Promise<string[]> {
+  return [...warehouseTypeProblems(t, got, declared), ...diffRows(await asStoredBy(t, expected, got, declared), got.rows, key)];
 }
 
 /** Keys (canonical strings) of a stream in a target. */

@@ -82,6 +82,13 @@ export interface KitContractOptions<C> {
       mappedTypes: readonly string[];
       /** Which columns of the type stream hold each mapped type, as the source's catalog says. */
       coveredTypes(source: ContractSource): Promise<Record<string, string[]>>;
+      /**
+       * Warehouse types (`format_type` text) columns of the type stream must land as, e.g.
+       * `{ c_json: 'json', c_money: 'numeric(19,2)' }`. A column the kit declares a `warehouseType`
+       * for is compared without `jsonb` normalisation, so `{ c_json: 'json' }` proves the JSON text
+       * is stored byte for byte. @default {}
+       */
+      warehouseTypes?: Readonly<Record<string, string>>;
     };
     /** Incremental runs: the stream, the settings that make it incremental, and new rows. */
     incremental: {

@@ -7,12 +7,13 @@
 //   node helper.mjs serve <info.json> [bigRows]   start PostgreSQL, seed, write URLs, run until SIGTERM
 //   node helper.mjs serve-api <info.json>         an HTTP API (bearer token, offset paging) for the rest kit
 //   node helper.mjs serve-kafka <info.json>       librdkafka's mock cluster (kcat) with a seeded topic
+//   node helper.mjs serve-files <info.json>       CSV files in a local directory and on an SFTP server (sshd)
 //   node helper.mjs source-stats <url> <table>    {"rows":…, "sumId":"…"} of a source table
 //   node helper.mjs warehouse <url> <table> <rows> <sumId>   (also: no duplicate ids, state present)
 //   node helper.mjs state-row <url> <stream>      exit 0 when bronze._datakit_state has the stream
 //   node helper.mjs parquet <dir> <rows> <sumId|-> [--distinct] [--source=<name>]   (- : count only)
 //   node helper.mjs json <file> <js expression of j>   exit 1 unless the expression is truthy
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -197,6 +198,38 @@ async function serveKafka(infoFile) {
   setInterval(() => undefined, 1 << 30);
 }
 
+/**
+ * The file kit's inputs: the same CSV files (orders, two files, quoted fields, unicode, a NULL amount)
+ * in a local directory (mounted into the image) and on a real SFTP server (Debian's sshd) on 127.0.0.1.
+ */
+async function serveFiles(infoFile) {
+  const dist = join(ROOT, 'packages/testkit/dist/services/sftp.js');
+  const file = existsSync(dist) ? dist : join(ROOT, 'packages/testkit/src/services/sftp.ts');
+  const { startSftp } = await import(pathToFileURL(file).href);
+  const sftp = await startSftp();
+  const files = { 'orders-1.csv': [1, 600], 'orders-2.csv': [601, 1000] };
+  const local = join(dirname(infoFile), 'file-input');
+  let sumId = 0;
+  for (const root of [local, sftp.root]) {
+    mkdirSync(join(root, 'orders'), { recursive: true, mode: 0o755 });
+    for (const [name, [from, to]] of Object.entries(files)) {
+      const lines = ['id,amount,note'];
+      for (let id = from; id <= to; id++) {
+        lines.push(`${id},${id % 10 === 0 ? '' : `${id}.${String(id % 100).padStart(2, '0')}`},"order ${id}, ünïcødé ✓"`);
+        if (root === local) sumId += id;
+      }
+      writeFileSync(join(root, 'orders', name), lines.join('\n') + '\n');
+      chmodSync(join(root, 'orders', name), 0o644);
+    }
+  }
+  writeFileSync(infoFile, JSON.stringify({ local, sftpUrl: sftp.url(''), password: sftp.password, hostKey: sftp.hostKeyFingerprint, rows: 1000, sumId }, null, 2));
+  console.error(`helper: files in ${local} and on SFTP 127.0.0.1:${sftp.port}`);
+  const stop = () => void sftp.stop().finally(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setInterval(() => undefined, 1 << 30);
+}
+
 async function sourceStats(url, table) {
   const r = await withClient(url, (c) => c.query(`SELECT count(*)::text AS rows, coalesce(sum(id),0)::text AS "sumId" FROM ${table}`));
   console.log(JSON.stringify({ rows: Number(r.rows[0].rows), sumId: r.rows[0].sumId }));
@@ -282,6 +315,9 @@ switch (cmd) {
     break;
   case 'serve-api':
     await serveApi(args[0]);
+    break;
+  case 'serve-files':
+    await serveFiles(args[0]);
     break;
   case 'state-row':
     await stateRow(args[0], args[1]);

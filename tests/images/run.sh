@@ -15,6 +15,9 @@
 #                 output); run → Parquet (rows and sum(id) read back with DuckDB).
 # kafka image:    check against librdkafka's mock cluster (kcat) → 0; unreachable broker → 3, no SASL
 #                 password in the output; run → Parquet (message count read back with DuckDB).
+# file image:     a read-only mounted input directory: check → 0, run → Parquet (rows, sum(id), no
+#                 duplicates read back with DuckDB); a real SFTP server (sshd): check with
+#                 SFTP_PASSWORD_FILE → 0, bad password → 3 and no password in the output, run → Parquet.
 # Other kits:     spec, and `check` without configuration → exit 2 (config error), with a NOTE.
 #
 # Needs root (dockerd; PostgreSQL runs as the postgres user), Node 24 (.tools/node24 or PATH) with the
@@ -71,6 +74,11 @@ PIDS+=($!)
 PG_PID=$!
 $HELPER serve-api "$WORK/api.json" 2>"$WORK/api.log" &
 PIDS+=($!)
+if [ -d kits/file ]; then
+  [ -x /usr/sbin/sshd ] || fail "sshd is needed for the file image's SFTP test (apt-get install openssh-server)"
+  $HELPER serve-files "$WORK/files.json" 2>"$WORK/files.log" &
+  PIDS+=($!)
+fi
 if [ -d kits/kafka ]; then
   command -v kcat >/dev/null || fail "kcat is needed for the kafka image (apt-get install kcat)"
   $HELPER serve-kafka "$WORK/kafka.json" 2>"$WORK/kafka.log" &
@@ -90,6 +98,10 @@ for _ in $(seq 240); do
 done
 [ -s "$WORK/pg.json" ] || { cat "$WORK/pg.log" >&2; fail "PostgreSQL not ready after 120 s"; }
 [ -s "$WORK/api.json" ] || { cat "$WORK/api.log" >&2; fail "HTTP API not ready"; }
+if [ -d kits/file ]; then
+  for _ in $(seq 60); do [ -s "$WORK/files.json" ] && break; sleep 0.5; done
+  [ -s "$WORK/files.json" ] || { cat "$WORK/files.log" >&2; fail "file inputs (local + SFTP) not ready"; }
+fi
 if [ -d kits/kafka ]; then
   for _ in $(seq 60); do [ -s "$WORK/kafka.json" ] && break; sleep 0.5; done
   [ -s "$WORK/kafka.json" ] || { cat "$WORK/kafka.log" >&2; fail "Kafka mock cluster not ready"; }
@@ -330,6 +342,45 @@ test_kafka() {
   pass "run $topic → Parquet on a volume: $rows messages (DuckDB)"
 }
 
+test_file() {
+  local local_dir sftp_url sftp_pw host_key rows sum_id
+  local_dir=$(jv "$WORK/files.json" local); sftp_url=$(jv "$WORK/files.json" sftpUrl); sftp_pw=$(jv "$WORK/files.json" password)
+  host_key=$(jv "$WORK/files.json" hostKey); rows=$(jv "$WORK/files.json" rows); sum_id=$(jv "$WORK/files.json" sumId)
+  local streams=(-e 'FILE_STREAMS=orders=orders/*.csv' -e FILE_PRIMARY_KEYS=orders=id)
+  local inmount=(-v "$local_dir:/input:ro" -e FILE_URL=file:///input)
+
+  dk_run "$O.check" "${inmount[@]}" "${streams[@]}" "$IMG" -- check
+  expect_rc 0 "file check (mounted directory)" "$O.check"
+  pass "check, files on a read-only mounted directory → exit 0"
+
+  writable_dir "$WORK/file-pq"
+  dk_run "$O.run" -m 512m "${inmount[@]}" "${streams[@]}" -v "$WORK/file-pq:/data" "$IMG" -- run
+  expect_rc 0 "file run (mounted directory) → Parquet" "$O.run"
+  $HELPER json "$O.run.out" "j.status === 'succeeded' && j.rows === $rows" || fail "file run report"
+  $HELPER parquet "$WORK/file-pq/bronze/file/orders" "$rows" "$sum_id" --distinct --source=file >"$O.verify" || fail "Parquet output of orders"
+  sed 's/^/        /' "$O.verify"
+  pass "run orders → Parquet on a volume: $rows rows, sum(id) $sum_id (DuckDB)"
+
+  local cfg="$WORK/file-secrets"; mkdir -p "$cfg"
+  printf '%s' "$sftp_pw" >"$cfg/sftp-password"; chmod 644 "$cfg/sftp-password"
+  local sftp=(-v "$cfg:/run/secrets:ro" -e FILE_URL="$sftp_url" -e SFTP_HOST_KEY_SHA256="$host_key")
+  dk_run "$O.scheck" "${sftp[@]}" "${streams[@]}" -e SFTP_PASSWORD_FILE=/run/secrets/sftp-password "$IMG" -- check
+  expect_rc 0 "file check (SFTP, SFTP_PASSWORD_FILE)" "$O.scheck"
+  pass "check against a real SFTP server, password from a mounted secret file → exit 0"
+
+  local bad='sftp-Wr0ng-pw-5e1c'
+  dk_run "$O.sbad" "${sftp[@]}" "${streams[@]}" -e SFTP_PASSWORD="$bad" -e MAX_RETRIES=0 "$IMG" -- check
+  expect_rc 3 "file check (SFTP, bad password)" "$O.sbad"
+  no_secret "$O.sbad" "file check with a bad SFTP password" "$bad" "$sftp_pw"
+  pass "check, bad SFTP password → exit 3 ($(jv "$O.sbad.out" error.code)), no password in stdout/stderr"
+
+  writable_dir "$WORK/file-sftp-pq"
+  dk_run "$O.srun" -m 512m "${sftp[@]}" "${streams[@]}" -e SFTP_PASSWORD_FILE=/run/secrets/sftp-password -v "$WORK/file-sftp-pq:/data" "$IMG" -- run
+  expect_rc 0 "file run (SFTP) → Parquet" "$O.srun"
+  $HELPER parquet "$WORK/file-sftp-pq/bronze/file/orders" "$rows" "$sum_id" --distinct --source=file >"$O.sverify" || fail "Parquet output of orders (SFTP)"
+  pass "run orders from SFTP → Parquet on a volume: $rows rows, sum(id) $sum_id (DuckDB)"
+}
+
 # ---------------------------------------------------------------------------------------------------
 for dir in kits/*/; do
   kit=$(basename "$dir")
@@ -343,6 +394,7 @@ for dir in kits/*/; do
     postgres) test_postgres ;;
     rest) test_rest ;;
     kafka) test_kafka ;;
+    file) test_file ;;
     *) test_generic ;;
   esac
 done

@@ -55,6 +55,9 @@ trap cleanup EXIT
 step "docker engine and base images"
 if [ -f "$ROOT/../shared/tools/docker-setup.sh" ]; then
   bash "$ROOT/../shared/tools/docker-setup.sh" 2>&1 | sed 's/^/   /'
+  # the stand-in base carries the node first on PATH: build on the image it tagged
+  # (node:24-bookworm-slim with .tools/node24, node:22-… on a machine whose own node is 22)
+  export NODE_IMAGE=${NODE_IMAGE:-node:$(node -p 'process.versions.node.split(".")[0]')-bookworm-slim}
 elif ! docker info >/dev/null 2>&1; then
   fail "no docker engine and no ../shared/tools/docker-setup.sh"
 fi

@@ -28,8 +28,8 @@ echo "== node $(node --version), pnpm $(pnpm --version)" >&2
 # tests and benchmarks start real PostgreSQL servers from Debian's packages
 case "${1:-test}" in
   test|bench)
-    if { ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v kcat >/dev/null; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      echo "== installing postgresql-15 and kcat (servers for the integration tests)" >&2
+    if { ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v kcat >/dev/null || [ ! -x /usr/sbin/sshd ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "== installing postgresql-15, kcat and openssh-server (servers for the integration tests)" >&2
       export DEBIAN_FRONTEND=noninteractive
       apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15 kcat openssh-server >/dev/null
     fi ;;

@@ -49,9 +49,12 @@ describe('pagination', () => {
     expect(rows.map((r) => r[0])).toEqual(server.customers.map((c) => c.id));
   });
 
-  it.each(['gzip', 'deflate', 'br'])('reads %s-encoded responses', async (enc) => {
+  it.each(['gzip', 'deflate', 'br'])('asks for and reads %s-encoded responses', async (enc) => {
     const def = writeDefinition({ base_url: server.url, streams: [{ name: 'c', path: '/offset/customers', params: { enc, limit: 25 }, record_selector: '$.data' }] });
     const rows = (await readBatches(configFor(def), 'c')).flatMap((b) => b.rows);
-    expect(rows).toHaveLength(25);
+    expect(rows.map((r) => r[0])).toEqual(server.customers.map((c) => c.id));
+    // the server sent the body compressed (it only does when the client accepts the encoding)
+    expect(server.requests[0]!.headers['accept-encoding']).toContain(enc);
+    expect(server.requests.map((r) => r.encoding)).toEqual([enc]);
   });
 });

@@ -99,6 +99,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
         reply ??= { status: 404, ...json({ error: 'not found' }) };
         seen.status = reply.status ?? 200;
         reply = compress(req, reply, seen.query.get('enc') ?? undefined);
+        seen.encoding = reply.headers?.['content-encoding'];
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         res.end(reply.body ?? '');
       };

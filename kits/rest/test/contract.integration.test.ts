@@ -14,50 +14,12 @@ import { createLogger, loadConfig, type LogicalType } from '@datakit/core';
 import { describeKitContract, writeGolden, type ContractSource } from '@datakit/testkit';
 import { restConfig, restKit } from '../src/index.js';
 import { logicalType, MAPPED_TYPES, mappedTypeKey } from '../src/type-map.js';
-import { ContractData, LINE_COLUMNS, ORDER_COLUMNS, TYPE_COLUMNS } from './server/routes-contract.js';
+import { ContractData, contractDefinition, LINE_COLUMNS, LINES, ORDER_COLUMNS, TYPE_COLUMNS } from './server/routes-contract.js';
 import { CREDENTIALS } from './server/routes-auth.js';
 import { startApiServer, type ApiServer } from './server/server.js';
 import { tempDir, writeDefinition } from './helpers.js';
 
 const FIXTURES = join(__dirname, 'fixtures');
-const LINES = 'Order Lines 🚀';
-
-/** The API definition of a contract source. */
-function definition(url: string): object {
-  return {
-    base_url: url,
-    auth: { type: 'bearer' },
-    retry: { backoff_base_ms: 10, backoff_max_ms: 100 },
-    check_stream: 'orders',
-    streams: [
-      {
-        name: 'orders',
-        path: '/bearer/contract/orders',
-        record_selector: '$.data',
-        primary_key: 'id',
-        pagination: { type: 'offset', limit: 7, total_path: '$.total' },
-        incremental: { cursor_field: 'updated_at', cursor_param: 'since' },
-        columns: ORDER_COLUMNS,
-      },
-      {
-        name: LINES,
-        path: '/bearer/contract/lines',
-        record_selector: '$.items',
-        primary_key: ['order id', 'line#'],
-        pagination: { type: 'cursor', cursor_param: 'cursor', cursor_path: '$.next' },
-        columns: LINE_COLUMNS,
-      },
-      { name: 'datakit_types', path: '/bearer/contract/types', primary_key: 'id', columns: TYPE_COLUMNS },
-      {
-        name: 'big',
-        path: '/bearer/contract/big',
-        record_selector: '$.data',
-        primary_key: 'id',
-        pagination: { type: 'page_number', page_size: 1000, page_size_param: 'per_page', total_pages_path: '$.total_pages' },
-      },
-    ],
-  };
-}
 
 interface RestSource extends ContractSource {
   data: ContractData;
@@ -71,7 +33,7 @@ async function restSource(): Promise<RestSource> {
   return {
     data,
     server,
-    env: { REST_CONFIG: writeDefinition(definition(server.url), tempDir(), 'api.yaml'), REST_TOKEN: CREDENTIALS.bearer },
+    env: { REST_CONFIG: writeDefinition(contractDefinition(server.url), tempDir(), 'api.yaml'), REST_TOKEN: CREDENTIALS.bearer },
     badCredentials: { env: { REST_TOKEN: bad }, setting: 'REST_TOKEN' },
     secrets: [CREDENTIALS.bearer, bad],
     openResources: () => server.connections(),

@@ -123,6 +123,46 @@ function typeRecord(c: TypeCase, i: number): FixtureRecord {
   };
 }
 
+/** The hostile stream name. */
+export const LINES = 'Order Lines 🚀';
+
+/** The API definition of a contract source at `url`. */
+export function contractDefinition(url: string): object {
+  return {
+    base_url: url,
+    auth: { type: 'bearer' },
+    retry: { backoff_base_ms: 10, backoff_max_ms: 100 },
+    check_stream: 'orders',
+    streams: [
+      {
+        name: 'orders',
+        path: '/bearer/contract/orders',
+        record_selector: '$.data',
+        primary_key: 'id',
+        pagination: { type: 'offset', limit: 7, total_path: '$.total' },
+        incremental: { cursor_field: 'updated_at', cursor_param: 'since' },
+        columns: ORDER_COLUMNS,
+      },
+      {
+        name: LINES,
+        path: '/bearer/contract/lines',
+        record_selector: '$.items',
+        primary_key: ['order id', 'line#'],
+        pagination: { type: 'cursor', cursor_param: 'cursor', cursor_path: '$.next' },
+        columns: LINE_COLUMNS,
+      },
+      { name: 'datakit_types', path: '/bearer/contract/types', primary_key: 'id', columns: TYPE_COLUMNS },
+      {
+        name: 'big',
+        path: '/bearer/contract/big',
+        record_selector: '$.data',
+        primary_key: 'id',
+        pagination: { type: 'page_number', page_size: 1000, page_size_param: 'per_page', total_pages_path: '$.total_pages' },
+      },
+    ],
+  };
+}
+
 /** One big record's JSON (generated on request, never stored). */
 function bigRecord(id: number): string {
   return `{"id":${id},"kind":"kind-${id % 13}","amount":${id}.${String(id % 10000).padStart(4, '0')},"at":"${iso(id % 100_000)}","payload":"${'x'.repeat(64)}"}`;

@@ -2,6 +2,10 @@
  * Paginators: what to add to a page's request, and where the next page is. A page position is a
  * small JSON value stored in mid-stream checkpoints, so a run killed between pages resumes at the
  * next page (a token or next URL must still be valid then — see docs/kits/rest.md).
+ *
+ * Every style stops when there is no next page, and on a page without records: offset and
+ * page_number always (their position would not advance), the token and URL styles unless
+ * `stop_on_empty_page: false` (APIs that page before filtering return empty pages mid-stream).
  */
 import LinkHeader from 'http-link-header';
 import type { PaginationDefinition } from './definition/pagination.js';
@@ -68,6 +72,12 @@ export function createPaginator(def: PaginationDefinition | undefined): Paginato
   const where = 'in' in d ? d.in : 'query';
   const maxPages = 'max_pages' in d ? d.max_pages : undefined;
   const base = { in: where, maxPages } as const;
+  const paginator = styleOf(d, base);
+  if (!('stop_on_empty_page' in d) || !d.stop_on_empty_page) return paginator;
+  return { ...paginator, next: (pos, page) => (page.records.length ? paginator.next(pos, page) : undefined) };
+}
+
+function styleOf(d: PaginationDefinition, base: Pick<Paginator, 'in' | 'maxPages'>): Paginator {
   switch (d.type) {
     case 'none':
       return { ...base, request: () => ({ params: {} }), next: () => undefined };

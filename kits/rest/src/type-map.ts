@@ -110,3 +110,14 @@ export function convert(t: RestType, v: JsonValue, declared: boolean): unknown {
     }
   }
 }
+
+/**
+ * Every column type the type map converts (what a definition may declare; `decimal` stands for
+ * every `decimal(p,s)`). Inferred columns use four of them: `int64`, `boolean`, `string` and `json`.
+ */
+export const MAPPED_TYPES = ['string', 'int64', 'float64', 'boolean', 'json', 'timestamptz', 'timestamp', 'date', 'decimal'] as const;
+
+/** The {@link MAPPED_TYPES} entry of a rest type: `decimal(12,2)` → `decimal`. */
+export function mappedTypeKey(t: RestType): string {
+  return t.replace(/\(.*$/, '');
+}

@@ -59,7 +59,7 @@ describe('API definition', () => {
 
   it('reads YAML files named by REST_CONFIG and reports unreadable ones', () => {
     const path = writeDefinition(`base_url: https://api.example.com\nstreams:\n  - name: a\n    path: /a\n    pagination: { type: link_header }\n`);
-    expect(loadDefinition(configFor(path)).api.streams[0]!.pagination).toEqual({ type: 'link_header', rel: 'next' });
+    expect(loadDefinition(configFor(path)).api.streams[0]!.pagination).toEqual({ type: 'link_header', rel: 'next', stop_on_empty_page: true });
     expect(() => loadDefinition(configFor('/nonexistent/api.yaml'))).toThrow('REST_CONFIG: cannot read /nonexistent/api.yaml: ENOENT');
   });
 

@@ -33,7 +33,7 @@ describe('fixtures', () => {
   });
 
   it('rejects the invalid definition fixture with CONFIG.INVALID', async () => {
-    const path = join(__dirname, 'fixtures', 'invalid-config.json');
+    const path = join(__dirname, 'fixtures', 'invalid-definition.json');
     await expect(readBatches(configFor(path), 'orders')).rejects.toMatchObject({ code: 'CONFIG.INVALID' });
   });
 

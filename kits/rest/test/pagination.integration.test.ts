@@ -49,9 +49,57 @@ describe('pagination', () => {
     expect(rows.map((r) => r[0])).toEqual(server.customers.map((c) => c.id));
   });
 
-  it.each(['gzip', 'deflate', 'br'])('reads %s-encoded responses', async (enc) => {
+  it.each(['gzip', 'deflate', 'br'])('asks for and reads %s-encoded responses', async (enc) => {
     const def = writeDefinition({ base_url: server.url, streams: [{ name: 'c', path: '/offset/customers', params: { enc, limit: 25 }, record_selector: '$.data' }] });
     const rows = (await readBatches(configFor(def), 'c')).flatMap((b) => b.rows);
-    expect(rows).toHaveLength(25);
+    expect(rows.map((r) => r[0])).toEqual(server.customers.map((c) => c.id));
+    // the server sent the body compressed (it only does when the client accepts the encoding)
+    expect(server.requests[0]!.headers['accept-encoding']).toContain(enc);
+    expect(server.requests.map((r) => r.encoding)).toEqual([enc]);
+  });
+});
+
+/** The page-2 position of each style, as an empty first page names it (25 customers, 10 a page). */
+const tok = Buffer.from('o:10').toString('base64url');
+const JSON_TYPE = { 'content-type': 'application/json' };
+const emptyWithNext: Record<string, { path: string; reply: { headers?: Record<string, string>; body: string } }> = {
+  cursor: { path: '/cursor/customers', reply: { headers: JSON_TYPE, body: JSON.stringify({ data: [], meta: { next_cursor: tok } }) } },
+  next_url: { path: '/next-url/customers', reply: { headers: JSON_TYPE, body: JSON.stringify({ results: [], links: { next: '/next-url/customers?page=2&per_page=10' } }) } },
+  link_header: { path: '/link/customers', reply: { headers: { ...JSON_TYPE, link: '</link/customers?page=2&per_page=10>; rel="next"' }, body: '[]' } },
+  header_token: { path: '/header/customers', reply: { headers: { ...JSON_TYPE, 'x-next-page-token': tok }, body: '[]' } },
+};
+
+describe('empty pages', () => {
+  it.each(Object.keys(emptyWithNext))('stops %s pagination on an empty page that still names a next page', async (style) => {
+    const { path, reply } = emptyWithNext[style]!;
+    server.inject(path, reply, 1);
+    const def = writeDefinition({ base_url: server.url, streams: [{ name: 'customers', ...(styles[style] as object) }] });
+    const rows = (await readBatches(configFor(def), 'customers')).flatMap((b) => b.rows);
+    expect(rows).toHaveLength(0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each(Object.keys(emptyWithNext))('follows %s pagination past an empty page with stop_on_empty_page: false', async (style) => {
+    const { path, reply } = emptyWithNext[style]!;
+    server.inject(path, reply, 1);
+    const s = styles[style] as { pagination: object };
+    const def = writeDefinition({ base_url: server.url, streams: [{ name: 'customers', ...s, pagination: { ...s.pagination, stop_on_empty_page: false } }] });
+    const rows = (await readBatches(configFor(def), 'customers')).flatMap((b) => b.rows);
+    expect(rows.map((r) => r[0])).toEqual(server.customers.slice(10).map((c) => c.id));
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('stops page_number pagination on an empty page even when the page count says there are more', async () => {
+    server.inject('/page/customers', { headers: JSON_TYPE, body: JSON.stringify({ items: [], total_pages: 3 }) }, 1);
+    const def = writeDefinition({ base_url: server.url, streams: [{ name: 'customers', ...(styles.page_number as object) }] });
+    expect((await readBatches(configFor(def), 'customers')).flatMap((b) => b.rows)).toHaveLength(0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('stops offset pagination on an empty page even when the total says there are more', async () => {
+    server.inject('/offset/customers', { headers: JSON_TYPE, body: JSON.stringify({ data: [], total: 25 }) }, 1);
+    const def = writeDefinition({ base_url: server.url, streams: [{ name: 'customers', ...(styles.offset as object) }] });
+    expect((await readBatches(configFor(def), 'customers')).flatMap((b) => b.rows)).toHaveLength(0);
+    expect(server.requests).toHaveLength(1);
   });
 });

@@ -64,6 +64,11 @@ describe('politeness', () => {
     server.inject(PATH, { delayMs: 600 }, 1);
     const { reports } = await runMemory(configFor(definition({ timeout_seconds: 0.3 }), { MAX_RETRIES: '4' }), ['customers']);
     expect(reports[0]).toMatchObject({ status: 'succeeded', rows: 20 });
+    // page 1 took five requests: 500, 429, dropped, timed out (the slow answer came too late), ok
+    const firstPage = server.requests.filter((r) => r.query.get('offset') === '0');
+    expect(firstPage).toHaveLength(5);
+    expect([0, 1, 2, 4].map((i) => firstPage[i]!.status)).toEqual([500, 429, undefined, 200]);
+    expect(server.requests.map((r) => r.query.get('offset'))).toEqual(['0', '0', '0', '0', '0', '5', '10', '15']);
   });
 
   it('fails with the retriable SOURCE.TRANSIENT after MAX_RETRIES 500s, and the stored state does not move', async () => {

@@ -11,7 +11,16 @@ const stopOnShortPage = z
   .default(false)
   .meta({ description: 'Stop when a page has fewer records than the page size (saves the final empty request; only safe when the API never returns short pages early).' });
 
-/** Every pagination style. Each stops on an empty page or when there is no next page. */
+const stopOnEmptyPage = z
+  .boolean()
+  .default(true)
+  .meta({ description: 'Stop on a page without records even when it names a next page. Set false for APIs that return empty pages mid-stream (e.g. filtering after paging).' });
+
+/**
+ * Every pagination style. Each stops when there is no next page, and on an empty page: always for
+ * offset and page_number (the position would not advance), by default for the token and URL styles
+ * (`stop_on_empty_page: false` follows the next page anyway).
+ */
 export const paginationSchema = z
   .discriminatedUnion('type', [
     z.strictObject({ type: z.literal('none') }),
@@ -45,16 +54,19 @@ export const paginationSchema = z
       cursor_from_last_record: z.string().min(1).optional().meta({ description: "Use this field of the page's last record as the token (Stripe's starting_after=id)." }),
       has_more_path: jsonPath.optional().meta({ description: 'JSONPath of a boolean that is false on the last page, e.g. $.has_more.' }),
       in: paramIn,
+      stop_on_empty_page: stopOnEmptyPage,
       max_pages: maxPages,
     }),
     z.strictObject({
       type: z.literal('next_url'),
       next_url_path: jsonPath.meta({ description: 'JSONPath of the next page URL (absolute or relative) in the body, e.g. $.links.next.' }),
+      stop_on_empty_page: stopOnEmptyPage,
       max_pages: maxPages,
     }),
     z.strictObject({
       type: z.literal('link_header'),
       rel: z.string().min(1).default('next').meta({ description: 'RFC 8288 relation of the next page in the Link header.' }),
+      stop_on_empty_page: stopOnEmptyPage,
       max_pages: maxPages,
     }),
     z.strictObject({
@@ -62,6 +74,7 @@ export const paginationSchema = z
       header: z.string().min(1).meta({ description: 'Response header carrying the next token, e.g. X-Next-Page-Token.' }),
       cursor_param: z.string().min(1).meta({ description: 'Parameter receiving the token.' }),
       in: paramIn,
+      stop_on_empty_page: stopOnEmptyPage,
       max_pages: maxPages,
     }),
   ])

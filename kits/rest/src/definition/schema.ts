@@ -74,7 +74,11 @@ export const streamSchema = z.strictObject({
 export const apiDefinitionSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    base_url: z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL; stream paths are relative to it.' }),
+    // the pattern carries the http(s)-only rule into the published JSON Schema (`protocol` does not)
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .regex(/^https?:\/\/[^\s/?#]+/i, 'expected an http:// or https:// URL')
+      .meta({ description: 'Base URL (http or https); stream paths are relative to it.' }),
     headers: headers.optional().meta({ description: 'Headers sent on every request.' }),
     params: params.optional().meta({ description: 'Query parameters sent on every request.' }),
     auth: authSchema.default({ type: 'none' }),

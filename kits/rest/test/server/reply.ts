@@ -14,6 +14,8 @@ export interface SeenRequest {
   at: number;
   /** The status answered (undefined when the connection was dropped). */
   status?: number;
+  /** The `Content-Encoding` of the body answered (undefined: sent as is). */
+  encoding?: string;
 }
 
 /** A reply of a route. */

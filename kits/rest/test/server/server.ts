@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   events?: number;
   /** Seconds an OAuth2 access token lives. @default 3600 */
   tokenTtlSeconds?: number;
+  /** More routes, tried after the built-in ones (behind the same auth guards). */
+  routes?: Route[];
 }
 
 /** A running test API. */
@@ -67,7 +69,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const requests: SeenRequest[] = [];
   const faults: { prefix: string; fault: Fault; left: number }[] = [];
   const cache = new Map<string, Reply>();
-  const routes: Route[] = [...authRoutes(oauth, customers), ...pagingRoutes(customers, events, cache)];
+  const routes: Route[] = [...authRoutes(oauth, customers), ...pagingRoutes(customers, events, cache), ...(opts.routes ?? [])];
 
   let inFlight = 0;
   let peak = 0;
@@ -97,6 +99,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
         reply ??= { status: 404, ...json({ error: 'not found' }) };
         seen.status = reply.status ?? 200;
         reply = compress(req, reply, seen.query.get('enc') ?? undefined);
+        seen.encoding = reply.headers?.['content-encoding'];
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         res.end(reply.body ?? '');
       };

@@ -10,9 +10,8 @@
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createDatabase, readParquet, readWarehouse, spawnCli, testDatabaseName, type CliResult } from '@datakit/testkit';
-import { testDb, type TestDb } from './support.js';
+import { query, testDb, type TestDb } from './support.js';
 
 const MAIN = join(__dirname, '../dist/main.js');
 
@@ -62,16 +61,6 @@ async function run(env: Record<string, string>, argv: string[]): Promise<RunRepo
   const r: CliResult = await spawnCli(MAIN, ['run', ...argv], { ...sourceEnv(), ...env }).done;
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r.json as unknown as RunReport;
-}
-
-async function query<R extends object>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 /** `2026-01-02T03:04:05.123456Z` (the report) → `2026-01-02 03:04:05.123456+00` (the read-back form). */

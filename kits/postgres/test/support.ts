@@ -17,18 +17,21 @@ export interface TestDb {
   sql<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
 }
 
+/** Run one statement on a fresh connection to `url`; its rows. */
+export async function query<R extends object = Record<string, unknown>>(url: string, text: string, params?: unknown[]): Promise<R[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 /** Create a database for one test file. */
 export async function testDb(label: string, setupSql?: string): Promise<TestDb> {
   const url = await createDatabase(process.env.DATAKIT_TEST_PG_URL!, testDatabaseName(label));
-  const sql = async <R extends object>(text: string, params?: unknown[]): Promise<R[]> => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return (await c.query<R>(text, params)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = <R extends object>(text: string, params?: unknown[]): Promise<R[]> => query<R>(url, text, params);
   if (setupSql) await sql(setupSql);
   return { url, sql };
 }

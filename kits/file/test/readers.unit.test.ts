@@ -92,6 +92,32 @@ describe('decompression', () => {
   });
 });
 
+describe('sniffing confirms the name', () => {
+  const fmt = (path: string, text: string | Buffer, encoding?: string, configured: 'auto' | 'csv' = 'auto') => () => textFormat(configured, path, Buffer.isBuffer(text) ? text : Buffer.from(text), encoding);
+
+  it('refuses JSON documents in a .csv or .tsv (also when the format is set), but keeps CSV headers that only look bracketed', () => {
+    expect(fmt('a.csv', '{"id": 1}\n{"id": 2}\n')).toThrow('the content is JSON, not CSV');
+    expect(fmt('a.tsv', '[\n  {"id": 1}\n]')).toThrow('the content is JSON, not TSV');
+    expect(fmt('a.dat', '{\n  "id": 1\n}', undefined, 'csv')).toThrow('the content is JSON, not CSV');
+    expect([fmt('a.csv', '[id],[name]\n1,x\n')(), fmt('a.csv', '{id},name\n1,x\n')(), fmt('a.tsv', 'a\tb\n')()]).toEqual(['csv', 'csv', 'tsv']);
+  });
+
+  it('refuses binary content in every text format, and text that is not JSON in a .json or .ndjson', () => {
+    const binary = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+    for (const name of ['a.csv', 'a.tsv', 'a.ndjson', 'a.json', 'a.dat']) expect(fmt(name, binary)).toThrow(/^the content is binary, not (CSV|TSV|NDJSON|JSON|text)/);
+    expect(fmt('a.ndjson', 'id,name\n1,x\n')).toThrow('the content is not NDJSON: it begins with neither { nor [');
+    expect(fmt('a.json', 'id,name\n')).toThrow('the content is not JSON');
+    expect(fmt('a.ndjson', '')()).toBe('ndjson');
+  });
+
+  it('decodes the head in the CSV encoding before judging it: UTF-16 without a BOM is text, latin1 accents are text', () => {
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zoë\n', 'utf16le'), 'utf-16le')()).toBe('csv');
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zo\xeb\n', 'latin1'), 'latin1')()).toBe('csv');
+    // the same UTF-16 bytes read as UTF-8 are full of NULs
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zoë\n', 'utf16le'))).toThrow('the content is binary, not CSV');
+  });
+});
+
 describe('globs and streams', () => {
   it('lists only the static directory of a glob, as deep as it reaches', () => {
     expect(compileGlob('orders/2024-*/*.csv').scope).toEqual({ dir: 'orders/', depth: 1 });

@@ -12,6 +12,9 @@
 //   (d) file kit    bounded memory: a CSV of BENCH_MEMORY_MB (default 2048) → Parquet, peak RSS
 // For each: wall time, rows/s, the ratio of (b) to (a), peak RSS (GNU time's ru_maxrss, else VmHWM).
 // Floors (PASS/FAIL, never the exit code): (b) ≥ 0.1× DuckDB's rows/s; (b), (c), (d) peak RSS < 400 MB.
+// Row counts are checked, and a mismatch ends the bench with an error (exit 1): each kit run's report
+// must equal the rows DuckDB counts in the Parquet the kit wrote, and the rows generated; (b) must
+// also equal what DuckDB's own read_csv → Parquet holds.
 // The kit runs as a memory-bounded container would: NODE_OPTIONS=--max-old-space-size=256
 // --max-semi-space-size=8 (plus BENCH_NODE_OPTIONS). Writes bench/results/file.json.
 //
@@ -33,6 +36,18 @@ if (process.argv[2] === '--duckdb') {
   const q = (s) => `'${s.replace(/'/g, "''")}'`;
   await c.run(`COPY (SELECT * FROM read_csv(${q(process.argv[3])})) TO ${q(process.argv[4])} (FORMAT parquet)`);
   const r = await c.runAndReadAll(`SELECT count(*) FROM read_parquet(${q(process.argv[4])})`);
+  process.stdout.write(`${JSON.stringify({ rows: Number(r.getRows()[0][0]) })}\n`);
+  c.closeSync();
+  db.closeSync();
+  process.exit(0);
+}
+
+// ---- `node file.bench.mjs --count <parquet glob>`: the rows DuckDB reads from the kit's output
+if (process.argv[2] === '--count') {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const r = await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${process.argv[3].replace(/'/g, "''")}')`);
   process.stdout.write(`${JSON.stringify({ rows: Number(r.getRows()[0][0]) })}\n`);
   c.closeSync();
   db.closeSync();
@@ -126,6 +141,13 @@ function measure(args, env) {
   });
 }
 
+/** A wrong row count is a correctness failure, not a slow run: stop loudly. */
+const sameRows = (what, got, want) => {
+  if (got === want) return;
+  log(`FAIL ${what}: ${fmt(got)} rows where ${fmt(want)} were expected`);
+  throw new Error(`file bench: ${what}: ${got} rows where ${want} were expected`);
+};
+
 const results = {
   kit: 'file',
   date: new Date().toISOString(),
@@ -146,6 +168,7 @@ try {
   if (ONLY.has('a')) {
     const out = join(work, 'duck.parquet');
     const r = await measure([fileURLToPath(import.meta.url), '--duckdb', csv, out]);
+    sameRows("(a) DuckDB's read_csv → Parquet vs the rows generated", r.out.rows, csvRows);
     results.duckdb = { rows: r.out.rows, seconds: r.seconds, rowsPerSecond: r.out.rows / r.seconds, peakRssMb: r.peakRssMb };
     rmSync(out, { force: true });
     log(`(a) DuckDB read_csv → Parquet   ${fmt(r.out.rows)} rows  ${r.seconds.toFixed(1)} s  ${fmt(results.duckdb.rowsPerSecond)} rows/s  peak RSS ${r.peakRssMb} MB`);
@@ -154,14 +177,18 @@ try {
     const bronze = join(work, `bronze-${key}`);
     rmSync(bronze, { recursive: true, force: true });
     const r = await measure([kitMain, 'run', stream], { NODE_OPTIONS, LOG_LEVEL: 'warn', FILE_URL: `file://${join(work, 'src')}`, FILE_STREAMS: `${stream}=${glob}`, BRONZE_URL: `file://${bronze}` });
-    rmSync(bronze, { recursive: true, force: true });
     const rows = r.out.rows;
+    const landed = (await measure([fileURLToPath(import.meta.url), '--count', join(bronze, 'file', stream, '*.parquet')])).out.rows;
+    rmSync(bronze, { recursive: true, force: true });
+    sameRows(`${label.trim()}: rows in its Parquet output vs its run report`, landed, rows);
     results[key] = { rows, seconds: r.seconds, rowsPerSecond: rows / r.seconds, peakRssMb: r.peakRssMb, rssPass: r.peakRssMb < FLOORS.rssMb };
     log(`${label}  ${fmt(rows)} rows  ${r.seconds.toFixed(1)} s  ${fmt(rows / r.seconds)} rows/s  peak RSS ${r.peakRssMb} MB  ${r.peakRssMb < FLOORS.rssMb ? 'PASS' : 'FAIL'} (< ${FLOORS.rssMb} MB)`);
     return results[key];
   };
   if (ONLY.has('b')) {
     const k = await kitRun('(b) file kit CSV → Parquet      ', 'csv', 'orders', 'orders/*.csv');
+    sameRows('(b) file kit vs the rows generated', k.rows, csvRows);
+    if (results.duckdb) sameRows("(b) file kit vs DuckDB's read_csv → Parquet", k.rows, results.duckdb.rows);
     if (results.duckdb) {
       k.ratioToDuckdb = k.rowsPerSecond / results.duckdb.rowsPerSecond;
       k.ratioPass = k.ratioToDuckdb >= FLOORS.ratioToDuckdb;
@@ -173,14 +200,14 @@ try {
     t = performance.now();
     const rows = await generate(gz, NDJSON_MB, eventLine, undefined, true);
     log(`generated ${fmt(rows)} NDJSON lines (${NDJSON_MB} MB), ${(statSync(gz).size / 2 ** 20).toFixed(0)} MB gzip in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    await kitRun('(c) file kit gzip NDJSON → Parquet', 'ndjson', 'events', 'events/*.ndjson.gz');
+    sameRows('(c) file kit vs the lines generated', (await kitRun('(c) file kit gzip NDJSON → Parquet', 'ndjson', 'events', 'events/*.ndjson.gz')).rows, rows);
   }
   if (ONLY.has('d')) {
     const big = join(work, 'src/big/orders.csv');
     t = performance.now();
     const rows = await generate(big, MEMORY_MB, orderLine, header, false);
     log(`generated ${fmt(rows)} rows, ${(statSync(big).size / 2 ** 20).toFixed(0)} MB of CSV in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    await kitRun(`(d) file kit ${MEMORY_MB} MB CSV → Parquet`, 'memory', 'big', 'big/*.csv');
+    sameRows('(d) file kit vs the rows generated', (await kitRun(`(d) file kit ${MEMORY_MB} MB CSV → Parquet`, 'memory', 'big', 'big/*.csv')).rows, rows);
   }
 } finally {
   if (!KEEP) rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * |--------------------------------------------------------------------|----------------------------|---------|
  * | ECONNREFUSED, ENOTFOUND, EAI_AGAIN, ETIMEDOUT, EHOSTUNREACH          | `SOURCE.UNREACHABLE`       | yes     |
  * | ECONNRESET, EPIPE, S3 5xx / SlowDown / RequestTimeout, SFTP lost connection | `SOURCE.TRANSIENT`  | yes     |
- * | S3 InvalidAccessKeyId / SignatureDoesNotMatch, SSH authentication, host key mismatch | `SOURCE.AUTH_FAILED` | no |
+ * | S3 InvalidAccessKeyId / SignatureDoesNotMatch, SSH authentication, host key mismatch, SSH key that cannot be decrypted (`store/sftp.ts`) | `SOURCE.AUTH_FAILED` | no |
  * | ENOENT, NoSuchBucket, NoSuchKey, SFTP "No such file"                | `SOURCE.NOT_FOUND`         | no      |
  * | EACCES, EPERM, S3 AccessDenied, SFTP "Permission denied"            | `SOURCE.PERMISSION_DENIED` | no      |
  * | anything else                                                      | `SOURCE.QUERY_FAILED`      | no      |

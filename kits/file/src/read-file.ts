@@ -1,11 +1,12 @@
 /**
  * The records of one file, whatever its store, compression and format: Parquet by random access,
- * everything else as a decompressed byte stream through the format's reader. The file is closed
+ * everything else as a decompressed byte stream through the format's reader — the format its name
+ * (or setting) says, confirmed by sniffing (see `formats/index.ts`). The file is closed
  * when the iteration ends, also on an early stop.
  */
 import type { Readable } from 'node:stream';
 import { decompressed, UnreadableFile, type Compression } from './decompress.js';
-import { formatOfName, isParquetMagic, readerOf, textFormat, type FileRecord, type FormatName } from './formats/index.js';
+import { formatOfName, isParquetMagic, looksBinary, readerOf, textFormat, type FileRecord, type FormatName } from './formats/index.js';
 import type { FileEntry, FileStore } from './store/types.js';
 import type { StreamSpec } from './streams.js';
 
@@ -50,13 +51,25 @@ export async function* fileRecords(store: FileStore, entry: FileEntry, spec: Str
       yield fatal(e.message);
       return;
     }
-    if (opened.compression === 'none' && isParquetMagic(opened.head) && named !== 'csv' && named !== 'tsv') {
+    // PAR1 wins over any name; a text file that merely begins with the letters PAR1 is text
+    if (isParquetMagic(opened.head) && (named === 'json' || named === 'ndjson' || looksBinary(opened.head.toString('latin1', 4)))) {
       raw.destroy();
+      if (opened.compression !== 'none') {
+        yield fatal(`a ${opened.compression}-compressed Parquet file: Parquet files are read uncompressed (they compress inside)`);
+        return;
+      }
       onOpen?.({ format: 'parquet', compression: 'none' });
       yield* readerOf('parquet').records({ entry, bytes: () => (async function* () {})(), readRange }, opts);
       return;
     }
-    const format = textFormat(spec.format, entry.path, opened.head);
+    let format: FormatName;
+    try {
+      format = textFormat(spec.format, entry.path, opened.head, spec.csv.encoding);
+    } catch (e) {
+      if (!(e instanceof UnreadableFile)) throw e;
+      yield fatal(e.message);
+      return;
+    }
     onOpen?.({ format, compression: opened.compression });
     yield* readerOf(format).records({ entry, bytes: () => opened.bytes, readRange }, opts);
   } finally {

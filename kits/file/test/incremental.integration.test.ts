@@ -73,6 +73,20 @@ describe('incremental runs', () => {
     expect(resumed).toEqual([3n, 4n, 5n]);
   });
 
+  it('reads 2000 small local files once, in nested directories, and none of them on the next run', async () => {
+    const n = 2000;
+    const src = source(Object.fromEntries(Array.from({ length: n }, (_, i) => [`d${i % 20}/f ${i} #%.csv`, `id,v\n${i},x\n`])));
+    const root = tempDir('inc-many');
+    const env = { FILE_URL: `file://${src}`, FILE_STREAMS: 's=**/*.csv' };
+    const first = await runFile(env, root);
+    expect({ code: first.code, rows: first.report.rows }).toEqual({ code: 0, rows: n });
+    const ids = (await landed(root, 's', 'id')).map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: n }, (_, i) => i));
+    const again = await runFile(env, root);
+    expect({ code: again.code, status: again.report.status, rows: again.report.rows }).toEqual({ code: 0, status: 'succeeded', rows: 0 });
+    expect(Object.keys((again.report.streams[0] as unknown as { state: { kit: FileCheckpoint } }).state.kit.files)).toHaveLength(n);
+  }, 120_000);
+
   it('keeps the state bounded: files that no longer match are dropped from it', async () => {
     const src = source({ 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n' });
     const root = tempDir('inc-bounded');

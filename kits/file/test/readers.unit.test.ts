@@ -9,11 +9,13 @@ import { Inference } from '../src/infer.js';
 import type { CsvDialect } from '../src/streams.js';
 import { streamSpecs } from '../src/streams.js';
 import { fileConfig } from '../src/config.js';
+import { loadConfig } from '@datakit/core';
+import { fileKit } from '../src/index.js';
 
 const dialect: CsvDialect = { quote: '"', escape: '"', header: true, emptyAsNull: true, nullValues: [], encoding: 'utf-8' };
 const entry = { path: 'x', size: 0, modifiedMicros: 0n, version: '0' };
 
-async function records(format: 'csv' | 'ndjson' | 'json', bytes: Buffer | Buffer[], csv: Partial<CsvDialect> = {}): Promise<FileRecord[]> {
+async function records(format: 'csv' | 'tsv' | 'ndjson' | 'json', bytes: Buffer | Buffer[], csv: Partial<CsvDialect> = {}): Promise<FileRecord[]> {
   const chunks = Array.isArray(bytes) ? bytes : [bytes];
   const out: FileRecord[] = [];
   const source = { entry, bytes: () => (async function* () { yield* chunks; })(), readRange: async () => new Uint8Array(0) };
@@ -59,6 +61,63 @@ describe('the CSV reader', () => {
   });
 });
 
+describe('CSV dialects and encodings', () => {
+  const dialectOf = (env: Record<string, string>): CsvDialect => streamSpecs(loadConfig(fileKit.config, { env: { FILE_URL: 'file:///d', FILE_STREAMS: 's=*.csv', ...env } }).config)[0]!.csv;
+
+  it('reads a custom quote and escape character set by FILE_CSV_QUOTE and FILE_CSV_ESCAPE', async () => {
+    const csv = dialectOf({ FILE_CSV_QUOTE: "'", FILE_CSV_ESCAPE: '\\' });
+    expect(csv).toMatchObject({ quote: "'", escape: '\\' });
+    const r = await records('csv', Buffer.from("id,text\n1,'a, b'\n2,'it\\'s \"fine\"'\n3,'two\nlines'\n"), csv);
+    expect(r.map((x) => x.error ?? x.values)).toEqual([['1', 'a, b'], ['2', 'it\'s "fine"'], ['3', 'two\nlines']]);
+    // without FILE_CSV_ESCAPE the escape is the quote (doubling)
+    expect(dialectOf({ FILE_CSV_QUOTE: "'" }).escape).toBe("'");
+    expect((await records('csv', Buffer.from("id,text\n1,'it''s'\n"), dialectOf({ FILE_CSV_QUOTE: "'" })))[0]!.values).toEqual(['1', "it's"]);
+  });
+
+  it('reads a .tsv with the tab as its default delimiter, commas and quotes inside fields kept', async () => {
+    expect(textFormat('auto', 'data/orders.tsv.gz', Buffer.from('id\tname\n'))).toBe('tsv');
+    const r = await records('tsv', Buffer.from('id\tname\tnote\n1\tSmith, J.\t"quoted\ttab"\n2\tx\t\n'));
+    expect(r.map((x) => [x.names, x.values])).toEqual([
+      [['id', 'name', 'note'], ['1', 'Smith, J.', 'quoted\ttab']],
+      [['id', 'name', 'note'], ['2', 'x', '']],
+    ]);
+  });
+
+  it('drops a UTF-8 BOM, so the first column name is clean', async () => {
+    const r = await records('csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id,name\n1,Zoë\n')]));
+    expect(r[0]).toMatchObject({ names: ['id', 'name'], values: ['1', 'Zoë'] });
+  });
+
+  it('decodes latin1 and windows-1252 bytes to the characters they stand for', async () => {
+    const bytes = Buffer.from([...Buffer.from('id,name,price\n1,caf'), 0xe9, ...Buffer.from(','), 0x80, ...Buffer.from('5\n2,'), 0x93, ...Buffer.from('q'), 0x94, 0xdf, ...Buffer.from(',\n')]);
+    for (const encoding of ['latin1', 'windows-1252']) {
+      const r = await records('csv', bytes, dialectOf({ FILE_ENCODING: encoding }));
+      expect(r.map((x) => x.error ?? x.values)).toEqual([['1', 'café', '€5'], ['2', '“q”ß', '']]);
+    }
+  });
+
+  it('reports bytes a UTF-16 or Shift_JIS decoder cannot decode as bad records, keeping a real U+FFFD of the file', async () => {
+    const utf16 = (t: string): Buffer => Buffer.from(t, 'utf16le');
+    const lone = Buffer.from([0x00, 0xd8]); // an unpaired high surrogate
+    const bytes = Buffer.concat([utf16('id,v\n1,ok\n2,'), lone, utf16('x\n3,\uFFFD\n4,end'), Buffer.from([0x41])]);
+    // split in two chunks, the second beginning in the middle of a character
+    const r = await records('csv', [bytes.subarray(0, 21), bytes.subarray(21)], { encoding: 'utf-16le' });
+    expect(r.map((x) => [x.row, x.error ?? x.values])).toEqual([
+      [2, ['1', 'ok']],
+      [3, 'invalid utf-16le byte sequence'],
+      [4, ['3', '\uFFFD']],
+      [5, 'invalid utf-16le byte sequence'],
+    ]);
+    const sjis = Buffer.concat([Buffer.from('id,v\n1,'), Buffer.from([0x82, 0xa0]), Buffer.from('\n2,'), Buffer.from([0x82, 0x20]), Buffer.from('\n')]);
+    expect((await records('csv', sjis, { encoding: 'shift_jis' })).map((x) => x.error ?? x.values)).toEqual([['1', 'あ'], 'invalid shift_jis byte sequence']);
+    // one byte per chunk: characters split across chunks (GB18030's four-byte ones too) still decode
+    const gb = Buffer.concat([Buffer.from('id,v\n1,'), Buffer.from([0x81, 0x30, 0x81, 0x30, 0xc4, 0xe3]), Buffer.from('\n')]);
+    const bytewise = (b: Buffer): Buffer[] => [...b].map((x) => Buffer.from([x]));
+    expect((await records('csv', bytewise(gb), { encoding: 'gb18030' })).map((x) => x.error ?? x.values)).toEqual([['1', '\u0080你']]);
+    expect((await records('csv', bytewise(sjis), { encoding: 'shift_jis' })).map((x) => x.error ?? x.values)).toEqual([['1', 'あ'], 'invalid shift_jis byte sequence']);
+  });
+});
+
 describe('the JSON readers', () => {
   it('read NDJSON lines, skipping blank ones, and report invalid lines with their number', async () => {
     const r = await records('ndjson', Buffer.from('{"a": 1}\n\n{"a": }\n{"a": 2}'));
@@ -89,6 +148,32 @@ describe('decompression', () => {
 
   it('sniffs the format: a JSON array, NDJSON, one pretty object, CSV', () => {
     expect([textFormat('auto', 'a.json', Buffer.from('[{}]')), textFormat('auto', 'a.json', Buffer.from('{"a":1}\n{"a":2}\n')), textFormat('auto', 'a.json', Buffer.from('{\n "a": 1\n}')), textFormat('auto', 'a.dat', Buffer.from('a,b\n'))]).toEqual(['json', 'ndjson', 'json', 'csv']);
+  });
+});
+
+describe('sniffing confirms the name', () => {
+  const fmt = (path: string, text: string | Buffer, encoding?: string, configured: 'auto' | 'csv' = 'auto') => () => textFormat(configured, path, Buffer.isBuffer(text) ? text : Buffer.from(text), encoding);
+
+  it('refuses JSON documents in a .csv or .tsv (also when the format is set), but keeps CSV headers that only look bracketed', () => {
+    expect(fmt('a.csv', '{"id": 1}\n{"id": 2}\n')).toThrow('the content is JSON, not CSV');
+    expect(fmt('a.tsv', '[\n  {"id": 1}\n]')).toThrow('the content is JSON, not TSV');
+    expect(fmt('a.dat', '{\n  "id": 1\n}', undefined, 'csv')).toThrow('the content is JSON, not CSV');
+    expect([fmt('a.csv', '[id],[name]\n1,x\n')(), fmt('a.csv', '{id},name\n1,x\n')(), fmt('a.tsv', 'a\tb\n')()]).toEqual(['csv', 'csv', 'tsv']);
+  });
+
+  it('refuses binary content in every text format, and text that is not JSON in a .json or .ndjson', () => {
+    const binary = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+    for (const name of ['a.csv', 'a.tsv', 'a.ndjson', 'a.json', 'a.dat']) expect(fmt(name, binary)).toThrow(/^the content is binary, not (CSV|TSV|NDJSON|JSON|text)/);
+    expect(fmt('a.ndjson', 'id,name\n1,x\n')).toThrow('the content is not NDJSON: it begins with neither { nor [');
+    expect(fmt('a.json', 'id,name\n')).toThrow('the content is not JSON');
+    expect(fmt('a.ndjson', '')()).toBe('ndjson');
+  });
+
+  it('decodes the head in the CSV encoding before judging it: UTF-16 without a BOM is text, latin1 accents are text', () => {
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zoë\n', 'utf16le'), 'utf-16le')()).toBe('csv');
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zo\xeb\n', 'latin1'), 'latin1')()).toBe('csv');
+    // the same UTF-16 bytes read as UTF-8 are full of NULs
+    expect(fmt('a.csv', Buffer.from('id,name\n1,Zoë\n', 'utf16le'))).toThrow('the content is binary, not CSV');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readParquet, S3RVER_CREDENTIALS, spawnCli, waitFor } from '@datakit/testkit';
 import { dataOnly, landed, runFile, s3Endpoint, sftpService, tempDir, writeFixtures } from './support.js';
@@ -74,6 +75,35 @@ describe('the stores', () => {
     expect(code).toBe(3);
     expect(report.error).toMatchObject({ code: 'SOURCE.AUTH_FAILED' });
     expect(report.error!.message).toContain('SFTP_HOST_KEY_SHA256');
+  });
+
+  it('reports a wrong SFTP key passphrase as an authentication error (exit 3) naming the setting, never the passphrase', async () => {
+    const wrong = 'not-the-passphrase-7f3a';
+    const { code, report } = await runFile({ FILE_URL: sftp.url(`stores-${process.pid}`), SFTP_PRIVATE_KEY: sftp.encryptedKey, SFTP_PASSPHRASE: wrong, SFTP_HOST_KEY_SHA256: sftp.hostKeyFingerprint, FILE_STREAMS: STREAMS, MAX_RETRIES: '0' }, tempDir('stores-passphrase'));
+    expect({ code, error: report.error?.code }).toEqual({ code: 3, error: 'SOURCE.AUTH_FAILED' });
+    expect(report.error!.message).toContain('bad passphrase');
+    expect(report.error!.message).toContain('SFTP_PASSPHRASE');
+    expect(JSON.stringify(report)).not.toContain(wrong);
+  });
+
+  it('loads neither the AWS SDK nor the SSH client for a local FILE_URL (the built CLI, every module load traced)', async () => {
+    const dir = tempDir('stores-loads');
+    const hook = join(dir, 'trace.mjs');
+    writeFileSync(hook, "import { registerHooks } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregisterHooks({ load(url, context, next) { appendFileSync(process.env.TRACE_LOADS, url + '\\n'); return next(url, context); } });\n");
+    const loads = async (env: Record<string, string>, name: string): Promise<string[]> => {
+      const log = join(dir, `${name}.log`);
+      writeFileSync(log, '');
+      const r = await spawnCli(join(__dirname, '../dist/main.js'), ['run', 'orders'], { FILE_STREAMS: STREAMS, BRONZE_URL: `file://${join(dir, name)}`, LOG_LEVEL: 'warn', NODE_OPTIONS: `--import ${pathToFileURL(hook).href}`, TRACE_LOADS: log, ...env }).done;
+      expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ code: 0, stderr: '' });
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    };
+    const sdk = (urls: string[]): string[] => urls.filter((u) => /[/\\](@aws-sdk[/\\]client-s3|@aws-sdk[/\\]lib-storage|ssh2|ssh2-sftp-client)[@/\\]/.test(u) || /node_modules\/\.pnpm\/(ssh2|@aws-sdk\+client-s3)@/.test(u));
+    const fromLocal = await loads({ FILE_URL: `file://${local}` }, 'local');
+    expect(fromLocal.some((u) => u.endsWith('/dist/store/local.js'))).toBe(true);
+    expect(sdk(fromLocal)).toEqual([]);
+    // the trace sees them when they are used
+    const s3 = await loads({ FILE_URL: `s3://${BUCKET}/landing/`, ...s3env }, 's3');
+    expect(sdk(s3).some((u) => u.includes('client-s3'))).toBe(true);
   });
 
   it('reports unknown S3 credentials as SOURCE.AUTH_FAILED naming the settings, never the secret', async () => {

@@ -2,10 +2,10 @@
  * CSV and TSV through csv-parse: delimiter, quote, escape, header or not, multi-line quoted fields,
  * `\n`/`\r\n` line ends, any encoding (see `text.ts`). Records and parse errors are collected in the
  * parser's own order (its `on_record`/`on_skip` hooks), so a bad record keeps its place between good
- * ones: ragged rows, broken quoting and invalid UTF-8 become error records with their line and raw text.
+ * ones: ragged rows, broken quoting and bytes invalid in the encoding become error records with their line and raw text.
  */
 import { Parser, type CsvError, type Options } from 'csv-parse';
-import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
+import { INVALID_UTF8, invalidBytesReason, utf8Bytes, type DecodeInfo } from '../text.js';
 import { UnreadableFile } from '../decompress.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
 
@@ -100,8 +100,9 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         }
         // raw is kept for the quarantine (a value may still not fit its column)
         const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
-        if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
-        else if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = 'invalid UTF-8 byte sequence';
+        // undecodable bytes first: they may also be what makes a row look ragged
+        if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = invalidBytesReason(decode);
+        else if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
         queue.push(rec);
       };
       const parser = new CapturingParser(onRecord, {

@@ -4,7 +4,7 @@
  * or element that is not a valid JSON object, or holds invalid UTF-8, is an error record.
  */
 import { UnreadableFile } from '../decompress.js';
-import { INVALID_UTF8, utf8Bytes, type DecodeInfo } from '../text.js';
+import { INVALID_UTF8, invalidBytesReason, utf8Bytes, type DecodeInfo } from '../text.js';
 import { scanRecord } from './json-scan.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
 
@@ -12,7 +12,7 @@ import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.
 const MAX_OBJECT_CHARS = 256 * 1024 * 1024;
 
 function toRecord(text: string, pos: number, row: number, decode: DecodeInfo): FileRecord {
-  if (decode.invalid && text.includes(INVALID_UTF8)) return { pos, row, names: [], values: [], error: 'invalid UTF-8 byte sequence', raw: text };
+  if (decode.invalid && text.includes(INVALID_UTF8)) return { pos, row, names: [], values: [], error: invalidBytesReason(decode), raw: text };
   const r = scanRecord(text);
   if ('error' in r) return { pos, row, names: [], values: [], error: r.error, raw: text };
   // raw is kept for the quarantine (a value may still not fit its column)

@@ -76,6 +76,11 @@ export class SftpStore implements FileStore {
       if (mismatch) {
         throw new DatakitError('SOURCE.AUTH_FAILED', `sftp: host key of ${host}:${port} is ${seen}, not the expected ${config.sftpHostKey}`, { cause: e, fix: 'check SFTP_HOST_KEY_SHA256 (ssh-keyscan + ssh-keygen -lf)' });
       }
+      if (/cannot parse privatekey/i.test((e as Error)?.message ?? '')) {
+        // ssh2 could not decrypt or read the key: a wrong or missing passphrase, or a key it cannot read
+        const reason = (e as Error).message.replace(/^.*?cannot parse privatekey:\s*/i, '');
+        throw new DatakitError('SOURCE.AUTH_FAILED', `sftp: cannot use SFTP_PRIVATE_KEY for ${username}@${host}:${port}: ${reason}`, { cause: e, fix: 'check SFTP_PASSPHRASE (the passphrase of SFTP_PRIVATE_KEY) and that the key is an OpenSSH or PEM private key' });
+      }
       throw storeError(e, 'sftp', `connecting to ${host}:${port} as ${username}`);
     }
   }

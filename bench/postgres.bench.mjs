@@ -12,6 +12,8 @@
 //   (c) → Parquet      the built CLI `run orders`, BRONZE_URL=file:///tmp/…, NODE_OPTIONS=--max-old-space-size=256
 //   (d) → warehouse    the built CLI `run orders`, BRONZE_URL=postgres://…/bench_bronze (same server)
 //   (e) node raw COPY  pg-copy-streams, binary COPY bytes counted, nothing decoded (informational)
+//   (f) pg-cursor      SELECT * through pg-cursor, values left as text (the alternative extraction:
+//                      its cheapest form, compared with (b); bench/lib/pg-cursor-read.mjs)
 // For each: wall time of the child process, rows/s, throughput ratio to (a), peak RSS (GNU time's %M,
 // i.e. the kernel's ru_maxrss; else VmHWM polled from /proc). Floors (PASS/FAIL, never the exit code):
 //   extraction ≥ 0.4× reference; → Parquet ≥ 40k rows/s and peak RSS < 400 MB;
@@ -21,7 +23,7 @@
 // Env: BENCH_ROWS (default 2000000), BENCH_REPEAT (default 1: runs of each step, the fastest is kept;
 // the reference always runs at least 3 times), BATCH_SIZE (passed to the kit, default the kit's), BENCH_PROFILE=1
 // (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/), BENCH_NODE_OPTIONS (added to the
-// NODE_OPTIONS of (b)–(d), e.g. --max-semi-space-size=16), BENCH_ONLY=a,b,c,d,e,
+// NODE_OPTIONS of (b)–(d), e.g. --max-semi-space-size=16), BENCH_ONLY=a,b,c,d,e,f,
 // DATAKIT_BENCH_PG_URL (a superuser URL to use instead of starting a server).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -38,7 +40,7 @@ const resultsDir = join(root, 'bench/results');
 const profileDir = join(resultsDir, 'profiles');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(',').map((s) => s.trim()));
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** Extra NODE_OPTIONS for the kit's child processes (b)–(d), e.g. `--max-semi-space-size=16`. */
 const EXTRA_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '';
@@ -185,6 +187,18 @@ try {
     results.nodeRawCopy = { what: 'pg-copy-streams binary COPY in Node, bytes counted, nothing decoded', ...best, rowsPerSecond: ROWS / best.seconds, runs };
   }
 
+  // ---- (f) pg-cursor (the alternative extraction) ----------------------------------------------------------
+  if (ONLY.has('f')) {
+    const { best, runs } = await fastest(REPEAT, async () => {
+      const r = await measure(process.execPath, [join(root, 'bench/lib/pg-cursor-read.mjs')], { env: baseEnv });
+      if (r.code !== 0) throw new Error(`pg-cursor child failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+      const out = JSON.parse(r.stdout);
+      if (out.rows !== ROWS) throw new Error(`pg-cursor read ${out.rows} rows, expected ${ROWS}`);
+      return { seconds: r.seconds, peakRssMb: mb(r.peakRssKb) };
+    });
+    results.pgCursor = { what: 'pg-cursor SELECT *, values as text (no parsing), BATCH_SIZE rows per read', ...best, rowsPerSecond: ROWS / best.seconds, runs };
+  }
+
   // ---- (b) extraction alone -----------------------------------------------------------------------------
   if (ONLY.has('b')) {
     const { best, runs } = await fastest(REPEAT, async () => {
@@ -235,7 +249,7 @@ try {
 // ---- verdicts, table, JSON ----------------------------------------------------------------------------------
 const ref = results.reference;
 const ratio = (x) => (ref && x ? x.rowsPerSecond / ref.rowsPerSecond : undefined);
-for (const k of ['nodeRawCopy', 'extraction', 'parquet', 'warehouse']) if (results[k] && ref) results[k].ratioToReference = ratio(results[k]);
+for (const k of ['nodeRawCopy', 'pgCursor', 'extraction', 'parquet', 'warehouse']) if (results[k] && ref) results[k].ratioToReference = ratio(results[k]);
 const checks = [];
 const check = (name, value, ok, floor) => value !== undefined && checks.push({ name, value, floor, pass: ok });
 if (results.extraction && ref) check('extraction ≥ 0.4× reference', results.extraction.ratioToReference, results.extraction.ratioToReference >= FLOORS.extractionRatio, `≥ ${FLOORS.extractionRatio}×`);
@@ -257,13 +271,15 @@ const line = (label, r) =>
   r && log(`  ${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(8)} ${fmtInt(r.rowsPerSecond).padStart(11)} ${(r === ref ? '1.00' : r.ratioToReference === undefined ? '—' : r.ratioToReference.toFixed(2)).padStart(7)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(10)}`);
 line('(a) psql COPY binary (reference)', ref);
 line('(e) node raw COPY, no decoding', results.nodeRawCopy);
+line('(f) pg-cursor, values as text', results.pgCursor);
 line('(b) kit read() only', results.extraction);
 line('(c) kit → Parquet (heap 256 MB)', results.parquet);
 line('(d) kit → Postgres bronze', results.warehouse);
+if (results.extraction && results.pgCursor) log(`      (b) binary COPY + decoder vs (f) pg-cursor: ${(results.extraction.rowsPerSecond / results.pgCursor.rowsPerSecond).toFixed(2)}× (the kit's values exact, pg-cursor's still text)`);
 if (results.extraction) log(`      (b) inside the child, excluding startup and discover: ${results.extraction.readSeconds.toFixed(2)} s, ${fmtInt(results.extraction.readRowsPerSecond)} rows/s, ${results.extraction.batches} batches`);
 if (results.parquet) log(`      (c) run report ${results.parquet.reportSeconds?.toFixed(2)} s; ${results.parquet.files} file(s), ${(results.parquet.bytes / 2 ** 20).toFixed(0)} MiB of Parquet`);
 if (results.warehouse) log(`      (d) run report ${results.warehouse.reportSeconds?.toFixed(2)} s; ${results.warehouse.table} ${(results.warehouse.tableBytes / 2 ** 20).toFixed(0)} MiB`);
-if (REPEAT > 1) log(`      fastest of ${REPEAT} runs per step; all runs (s): ${['reference', 'nodeRawCopy', 'extraction', 'parquet', 'warehouse'].filter((k) => results[k]).map((k) => `${k} ${results[k].runs.join('/')}`).join(', ')}`);
+if (REPEAT > 1) log(`      fastest of ${REPEAT} runs per step; all runs (s): ${['reference', 'nodeRawCopy', 'pgCursor', 'extraction', 'parquet', 'warehouse'].filter((k) => results[k]).map((k) => `${k} ${results[k].runs.join('/')}`).join(', ')}`);
 log(`      load average at start ${results.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, at end ${results.loadAverage.end.map((x) => x.toFixed(2)).join(' ')} (${results.machine.cpus} CPUs)`);
 log();
 for (const c of checks) {

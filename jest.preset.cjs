@@ -39,6 +39,8 @@ function preset(dir, opts = {}) {
   const integration = opts.integration ?? {};
   return {
     rootDir: dir,
+    // a global option: jest ignores testTimeout inside a project's config (tests there got 5 s)
+    testTimeout: integration.testTimeout ?? 120_000,
     projects: [
       { ...common, displayName: 'unit', rootDir: dir, testMatch: ['<rootDir>/**/*.unit.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'] },
       {
@@ -49,7 +51,6 @@ function preset(dir, opts = {}) {
         testPathIgnorePatterns: ['/node_modules/', '/dist/'],
         ...(integration.globalSetup ? { globalSetup: integration.globalSetup } : {}),
         ...(integration.globalTeardown ? { globalTeardown: integration.globalTeardown } : {}),
-        testTimeout: integration.testTimeout ?? 120_000,
       },
     ],
   };

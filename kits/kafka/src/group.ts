@@ -5,14 +5,15 @@
  * stored checkpoints, so it never runs ahead of bronze:
  *
  * - at the start of each read, the stored offsets (covers a run that was killed after storing);
- * - after the run, the offsets of the run report's stored state (`commitReported`, from main.ts).
+ * - each time core has stored a checkpoint (`kit.stored`): during the read over the read's own
+ *   connection, after the read's last commit over a short-lived one.
  *
  * A failed commit is logged and does not fail the run.
  */
-import { loadConfig, readConfigFile, type Logger } from '@datakit/core';
+import type { Context, Logger, Stream, StreamState } from '@datakit/core';
 import { parseCheckpoint } from './checkpoint.js';
 import { connectCluster } from './client.js';
-import { kafkaConfig } from './config.js';
+import type { KafkaKitConfig } from './config.js';
 import { kafkaError } from './errors.js';
 import { commitGroupOffsets, type WireCluster } from './wire.js';
 
@@ -35,47 +36,34 @@ export async function commitStored(cluster: WireCluster, groupId: string, topic:
   }
 }
 
-interface ReportLike {
-  status?: string;
-  streams?: { stream: string; state?: { kit?: unknown } }[];
+/** The open connection and owned partitions of each stream being read (the Stream object `read` got). */
+const reading = new WeakMap<Stream, { cluster: WireCluster; owned: number[] }>();
+
+/** While `read` runs: commit stored checkpoints of `stream` over its connection. Returns the undo. */
+export function registerReader(stream: Stream, cluster: WireCluster, owned: number[]): () => void {
+  reading.set(stream, { cluster, owned });
+  return () => reading.delete(stream);
 }
 
 /**
- * After `run`: commit the offsets of every stream's stored state in the run report (the text the CLI
- * printed) to the group. Reads the settings again the way the CLI does (env, then `--config`).
+ * `kit.stored`: core has stored `checkpoint` with its rows; mirror its offsets to the group. Over the
+ * read's connection while it reads, else (after the read's last commit) over a new one.
  */
-export async function commitReported(argv: string[], reportText: string, logger: Logger): Promise<void> {
-  if (argv[0] !== 'run' && !argv.includes('run')) return;
-  let report: ReportLike;
-  try {
-    report = JSON.parse(reportText) as ReportLike;
-  } catch {
-    return; // no report (a usage or config error was printed)
-  }
-  const at = Math.max(argv.indexOf('--config'), argv.indexOf('-c'));
-  const configFile = at >= 0 ? argv[at + 1] : process.env.DATAKIT_CONFIG;
-  let config;
-  try {
-    config = loadConfig(kafkaConfig, { file: configFile ? readConfigFile(configFile) : {} }).config;
-  } catch {
+export async function commitStoredCheckpoint(ctx: Context, config: KafkaKitConfig, stream: Stream, checkpoint: StreamState): Promise<void> {
+  if (!config.groupId) return;
+  const offsets = parseCheckpoint(checkpoint, stream.name);
+  const open = reading.get(stream);
+  if (open) {
+    await commitStored(open.cluster, config.groupId, stream.name, offsets, open.owned, ctx.logger);
     return;
   }
-  const groupId = config.groupId;
-  const streams = (report.streams ?? []).filter((s) => s.state?.kit !== undefined);
-  if (!groupId || !streams.length) return;
-  const cluster = await connectCluster(config, logger).catch((e: unknown) => {
-    logger.warn({ err: kafkaError(e, 'connecting to commit offsets').describe() }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');
-    return undefined;
-  });
-  if (!cluster) return;
+  let cluster: WireCluster | undefined;
   try {
-    for (const s of streams) {
-      const offsets = parseCheckpoint(s.state!.kit, s.stream);
-      await commitStored(cluster, groupId, s.stream, offsets, [...offsets.keys()], logger);
-    }
+    cluster = await connectCluster(config, ctx.logger);
+    await commitStored(cluster, config.groupId, stream.name, offsets, [...offsets.keys()], ctx.logger);
   } catch (e) {
-    logger.warn({ err: String(e) }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');
+    ctx.logger.warn({ err: kafkaError(e, 'connecting to commit offsets', stream.name).describe() }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');
   } finally {
-    await cluster.disconnect().catch(() => undefined);
+    await cluster?.disconnect().catch(() => undefined);
   }
 }

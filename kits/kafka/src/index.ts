@@ -3,7 +3,6 @@
  */
 export { kafkaKit } from './kit.js';
 export { kafkaConfig, selectTopics, type KafkaKitConfig, type Format } from './config.js';
-export { commitReported } from './group.js';
 export { exactType, exactTypeHook } from './avro.js';
 export { exactJson, headersJson } from './json.js';
 export { parseCheckpoint, toCheckpoint, ownedPartitions, type KafkaCheckpoint } from './checkpoint.js';

@@ -8,6 +8,7 @@ import { connectCluster } from './client.js';
 import { kafkaConfig, type KafkaKitConfig } from './config.js';
 import { discoverTopics, selectedTopics } from './discover.js';
 import { kafkaError } from './errors.js';
+import { commitStoredCheckpoint } from './group.js';
 import { readTopic } from './read.js';
 import { Registry } from './registry.js';
 import { fetchGroupOffsets, listOffsets, type WireCluster } from './wire.js';
@@ -46,4 +47,5 @@ export const kafkaKit = defineKit<KafkaKitConfig>({
   check,
   discover: discoverTopics,
   read: readTopic,
+  stored: commitStoredCheckpoint,
 });

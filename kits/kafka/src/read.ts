@@ -13,7 +13,7 @@ import type { KafkaKitConfig } from './config.js';
 import { keyDecoder, valueDecoder } from './decode.js';
 import { kafkaError } from './errors.js';
 import { fetchRound, nextOffset, OffsetOutOfRange, visibleMessages } from './fetch.js';
-import { commitStored } from './group.js';
+import { commitStored, registerReader } from './group.js';
 import { Registry } from './registry.js';
 import { RowBuilder } from './rows.js';
 import { resolveRange, retentionGap } from './start.js';
@@ -31,6 +31,7 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
   let width = rows.columns().length;
   let cluster: WireCluster | undefined;
   let inflight: Promise<FetchedPartition[]> | undefined;
+  let unregister: (() => void) | undefined;
   try {
     try {
       cluster = await connectCluster(config, log);
@@ -39,7 +40,10 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
       throw kafkaError(e, `connecting to read topic ${topic}`, topic);
     }
     const owned = ownedPartitions(partitionIds(cluster, topic), ctx.partition);
-    if (config.groupId) await commitStored(cluster, config.groupId, topic, stored, owned, log);
+    if (config.groupId) {
+      await commitStored(cluster, config.groupId, topic, stored, owned, log);
+      unregister = registerReader(stream, cluster, owned);
+    }
     const range = await resolveRange({ cluster, topic, partitions: owned, stored, config, logger: log }).catch((e: unknown) => {
       throw kafkaError(e, `reading the offsets of topic ${topic}`, topic);
     });
@@ -143,6 +147,7 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
     const behind = [...positions].filter(([p, o]) => o < range.end.get(p)!).length;
     log.info({ topic, messages: read, quarantined: rows.quarantined, complete: behind === 0 }, behind ? 'stopped before the high watermarks (budget or signal)' : 'reached the high watermarks');
   } finally {
+    unregister?.();
     inflight?.catch(() => undefined);
     await cluster?.disconnect().catch(() => undefined);
   }

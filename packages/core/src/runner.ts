@@ -80,6 +80,19 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
   let checkpoint = resumeFrom;
   let uncheckpointed = 0;
   let result: SinkResult | undefined;
+  let lastStored = stored;
+  /** Tell the kit (`kit.stored`) about a checkpoint the sink has stored since the last call. */
+  const notifyStored = async (): Promise<void> => {
+    if (!kit.stored) return;
+    const now = sink.result().stored;
+    if (!now || now === lastStored || now.kit === undefined) return;
+    lastStored = now;
+    try {
+      await kit.stored(streamCtx, p.config, stream, now.kit);
+    } catch (e) {
+      log.warn({ err: toDatakitError(e).describe() }, 'the kit could not act on a stored checkpoint (bronze is unaffected)');
+    }
+  };
   try {
     await withRetries(
       async () => {
@@ -101,6 +114,7 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
           }
           const has = batch.checkpoint !== undefined;
           await sink.write(batch.rows, batch.checkpoint, has);
+          await notifyStored();
           rows += batch.rows.length;
           if (has) {
             checkpoint = batch.checkpoint;
@@ -120,11 +134,13 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
     );
     if (ctx.signal.aborted) {
       await sink.commit();
+      await notifyStored();
       result = sink.result();
       log.warn({ rows }, 'stream interrupted: stored the rows read so far and their checkpoint');
       return finish('interrupted');
     }
     result = await sink.finish();
+    await notifyStored();
     return finish('succeeded');
   } catch (e) {
     if (ctx.signal.aborted && !(e instanceof DatakitError && e.code.startsWith('DATA.'))) {

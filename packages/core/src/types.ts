@@ -151,6 +151,15 @@ export interface Kit<C = unknown> {
    * Release every resource in `finally`; stop promptly when `ctx.signal` aborts.
    */
   read(ctx: Context, config: C, stream: Stream, state: StreamState | undefined): AsyncIterable<Batch>;
+  /**
+   * Optional: told each time a checkpoint of `stream` has become durable — its rows and the state
+   * are stored (a commit the target made during a write, or the stream's last commit). When one
+   * commit stores several batches, only its last checkpoint is passed. For side effects that must
+   * never run ahead of bronze, such as mirroring stored Kafka offsets to a consumer group for lag
+   * monitoring. Awaited before the next batch is read; a failure is logged as a warning and never
+   * fails the stream. `stream` is the object `read` received.
+   */
+  stored?(ctx: Context, config: C, stream: Stream, checkpoint: StreamState): Promise<void>;
 }
 
 /** Days-since-epoch sentinel for `date` +infinity (int32 max, as DuckDB encodes it). */

@@ -121,6 +121,42 @@ describe('runner', () => {
   });
 });
 
+describe('kit.stored', () => {
+  /** counterKit with a `stored` hook that records what it was told and what the target held then. */
+  function withStoredHook(n: number, fail = false) {
+    const { kit } = counterKit(n);
+    const told: { checkpoint: unknown; storedThen: unknown }[] = [];
+    let target: MemoryTarget | undefined;
+    const hooked = defineKit({
+      ...kit,
+      async stored(_ctx, _c, s, checkpoint) {
+        told.push({ checkpoint, storedThen: target!.states.get('counter')?.[s.name]?.kit });
+        if (fail) throw new DatakitError('SOURCE.UNREACHABLE', 'group coordinator gone');
+      },
+    });
+    return { kit: hooked, told, use: (t: MemoryTarget) => (target = t) };
+  }
+
+  it('is told each stored checkpoint once, only after the target stored it, the last one at the end', async () => {
+    const { kit, told, use } = withStoredHook(95);
+    const target = use(new MemoryTarget({ commitEveryRows: 30 }));
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report).toMatchObject({ status: 'succeeded', rows: 95 });
+    // commits after 30, 60 and 90 rows (batches of 10), then the last 5 at the end
+    expect(told.map((t) => t.checkpoint)).toEqual([30, 60, 90, 95]);
+    for (const t of told) expect(t.storedThen).toBe(t.checkpoint);
+  });
+
+  it('is not told anything before the first commit, and a failing hook never fails the stream', async () => {
+    const { kit, told, use } = withStoredHook(25, true);
+    const target = use(new MemoryTarget());
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report).toMatchObject({ status: 'succeeded', rows: 25 });
+    expect(told.map((t) => t.checkpoint)).toEqual([25]);
+    expect(target.states.get('counter')?.items?.kit).toBe(25);
+  });
+});
+
 describe('stream selection', () => {
   const all = ['orders', 'order_items', 'sales.orders', 'audit_log'].map((name) => ({ ...stream, name }));
   it('takes named streams and rejects unknown ones with exit code 2', () => {

@@ -22,6 +22,12 @@ export class MemoryTarget implements BronzeTarget {
   readonly staging = new Map<string, MemoryGeneration>();
   private gen = 0;
 
+  /**
+   * @param opts.commitEveryRows commit on its own inside `write` once this many rows are pending and
+   *   the batch carries a checkpoint (as the Parquet target does when a file rolls). @default never
+   */
+  constructor(private readonly opts: { commitEveryRows?: number } = {}) {}
+
   async open(): Promise<void> {}
   async close(): Promise<void> {}
   async loadState(source: string): Promise<SourceState> {
@@ -68,6 +74,8 @@ export class MemoryTarget implements BronzeTarget {
         pending.push(...batch);
         rows += batch.length;
         if (has) checkpoint = cp;
+        const every = this.opts.commitEveryRows;
+        if (has && every !== undefined && pending.length >= every) commit();
       },
       evolve: async (columns: Column[]) => {
         commit();

@@ -3,15 +3,14 @@
  * kill -9 and SIGTERM mid-run then resume with nothing lost or doubled, two containers of one group
  * splitting the partitions, group offsets for lag monitoring, exit 4 on a poison message.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { createDatabase, readParquet, testDatabaseName } from '@datakit/testkit';
-import { brokers, closeProducer, jsonMessages, kafka, produce, uniqueTopic } from './helpers.js';
+import { expectExactlyOnce, landed as landedIn, query as queryIn, startCli, storedSeq as storedSeqIn, waitFor, type Exit } from './cli-helpers.js';
+import { closeProducer, jsonMessages, kafka, produce, uniqueTopic } from './helpers.js';
 
-const MAIN = join(__dirname, '../dist/main.js');
 let warehouse: string;
 
 beforeAll(async () => {
@@ -19,60 +18,10 @@ beforeAll(async () => {
 });
 afterAll(closeProducer);
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-}
-
-function start(args: string[], env: Record<string, string>): { kill(sig: NodeJS.Signals): void; done: Promise<Exit> } {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, KAFKA_BROKERS: brokers(), BRONZE_URL: warehouse, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out, err })));
-  return { kill: (sig) => child.kill(sig), done };
-}
-
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: warehouse });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** `partition:offset` of every row of the topic's bronze tables (all partitions of a split). */
-async function landed(tables: string[]): Promise<string[]> {
-  const union = tables.map((t) => `SELECT _kafka_partition, _kafka_offset FROM bronze."${t}"`).join(' UNION ALL ');
-  return (await query<{ k: string }>(`SELECT _kafka_partition || ':' || _kafka_offset AS k FROM (${union}) x`)).map((r) => r.k);
-}
-
-/** Commits stored so far for a state key. */
-async function storedSeq(key: string): Promise<number> {
-  const rows = await query<{ state: { seq: number } }>(`SELECT state FROM bronze._datakit_state WHERE stream = '${key}'`).catch(() => []);
-  return rows[0]?.state.seq ?? 0;
-}
-
-async function waitFor(what: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
-
-function expectExactlyOnce(keys: string[], total: number): void {
-  expect(keys).toHaveLength(total);
-  expect(new Set(keys).size).toBe(total);
-}
+const start = (args: string[], env: Record<string, string>) => startCli(warehouse, args, env);
+const query = <T extends pg.QueryResultRow>(sql: string) => queryIn<T>(warehouse, sql);
+const landed = (tables: string[]) => landedIn(warehouse, tables);
+const storedSeq = (key: string) => storedSeqIn(warehouse, key);
 
 describe('built CLI', () => {
   it('resumes after kill -9 mid-run without losing or doubling a message', async () => {

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import type { Column, Row } from '@datakit/core';
+import pino from 'pino';
+import { loadConfig, runtimeSettings, type Column, type Row } from '@datakit/core';
 import { ParquetFileWriter, ParquetTarget, type ParquetCompression } from '../src/bronze/parquet/index.js';
+import { createTarget } from '../src/targets.js';
 
 const col = (name: string, type: Column['type'], nullable = true): Column => ({ name, type, nullable, sourceType: 'test' });
 const columns: Column[] = [col('id', 'int64', false), col('s', 'string'), col('j', 'json'), col('bin', 'bytes'), col('tz', 'timestamptz')];
@@ -15,7 +17,8 @@ const columns: Column[] = [col('id', 'int64', false), col('s', 'string'), col('j
 const rows: Row[] = Array.from({ length: 3000 }, (_, i) => [
   BigInt(i),
   i % 7 === 0 ? null : `row ${i % 50} héllo 🎉`,
-  `{"i":${i},"big":123456789012345678901234567890,"pad":"${'x'.repeat(i % 300)}"}`,
+  // runs of equal JSON (the converter reuses the previous bytes) between distinct documents
+  i % 10 < 3 ? '[]' : `{"i":${i},"big":123456789012345678901234567890,"pad":"${'x'.repeat(i % 300)}"}`,
   i % 11 === 0 ? null : randomBytes(i % 40),
   1_700_000_000_000_000n + BigInt(i),
 ]);
@@ -91,6 +94,21 @@ describe('Parquet compression', () => {
     const got = await duckRows(path, 'id, md5(bin)');
     expect(got).toEqual(big.map((r) => [r[0], createHash('md5').update(r[3] as Uint8Array).digest('hex')]));
   }, 30_000);
+
+  it('takes PARQUET_COMPRESSION from the settings into the files the target writes', async () => {
+    expect(loadConfig(runtimeSettings, { env: {} }).config.parquetCompression).toBe('zstd');
+    expect(() => loadConfig(runtimeSettings, { env: { PARQUET_COMPRESSION: 'lz4' } })).toThrow(/PARQUET_COMPRESSION/);
+    const { config } = loadConfig(runtimeSettings, { env: { BRONZE_URL: `file://${join(root, 'settings')}`, PARQUET_COMPRESSION: 'snappy' } });
+    const target = await createTarget(config);
+    await target.open('src');
+    const run = { source: 'src', runId: 'r1', loadedAtMicros: 0n, logger: pino({ level: 'silent' }) };
+    const sink = await target.openStream({ run, stream: { name: 't', columns, syncMode: 'full_refresh' }, columns, bronzeName: 't', stateKey: 't', staged: true });
+    await sink.write(rows.slice(0, 5).map((r) => [...r]), { done: true }, true);
+    const { outputs } = await sink.finish();
+    await target.close();
+    expect(outputs).toHaveLength(1);
+    expect((await hyparquetRows(join(root, 'settings', outputs[0]!))).codecs).toEqual(['SNAPPY']);
+  });
 
   it('refuses an unknown compression as a configuration error', () => {
     expect(() => new ParquetTarget({ root, compression: 'lz4' as ParquetCompression })).toThrow(expect.objectContaining({ code: 'CONFIG.INVALID' }));

@@ -10,7 +10,8 @@
 //           bench/kafka.bench.mjs: a JSON object padded with hex text from a pool of 1,024 random lines)
 //   orders  the postgres bench's orders table (bench/postgres.bench.mjs)
 // Prints rows/s and MB/s (MB = the Parquet file's bytes for orders, the value column's bytes for kafka)
-// for each run, then the median and spread.
+// for each run, then the median and spread; rows per CPU-second (user + system of the process, GC and
+// zlib included) is steadier than wall time on a busy machine.
 //
 // Needs the core built (`pnpm --filter @datakit/core build`).
 // Env: CORE_DIST (a core build's dist directory, to compare builds; default packages/core/dist), ROWS (default 200000), SHAPE=kafka|orders|both (default both), RUNS (default 3),
@@ -85,6 +86,7 @@ const orders = {
 async function once(shape, dir, run) {
   const f = await ParquetFileWriter.open(join(dir, `${shape === kafka ? 'kafka' : 'orders'}-${run}.parquet`), shape.columns, options);
   let ms = 0;
+  let cpuUs = 0;
   let valueBytes = 0;
   for (let start = 0; start < ROWS; start += BATCH) {
     const rows = [];
@@ -92,13 +94,19 @@ async function once(shape, dir, run) {
     if (shape.valueBytes) valueBytes += shape.valueBytes(rows);
     for (const r of rows) r.push(meta[0], meta[1], meta[2]);
     const t = performance.now();
+    const c = process.cpuUsage();
     await f.append(rows, start + 1);
     ms += performance.now() - t;
+    const d = process.cpuUsage(c);
+    cpuUs += d.user + d.system;
   }
   const t = performance.now();
+  const c = process.cpuUsage();
   const done = await f.finish();
   ms += performance.now() - t;
-  return { seconds: ms / 1000, fileBytes: done.bytes, valueBytes };
+  const d = process.cpuUsage(c);
+  cpuUs += d.user + d.system;
+  return { seconds: ms / 1000, cpuSeconds: cpuUs / 1e6, fileBytes: done.bytes, valueBytes };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -108,13 +116,16 @@ try {
   for (const name of SHAPES) {
     const shape = name === 'kafka' ? kafka : orders;
     const rates = [];
+    const cpuRates = [];
     for (let run = 0; run < RUNS; run++) {
       const r = await once(shape, dir, run);
       const mb = (shape.valueBytes ? r.valueBytes : r.fileBytes) / 1e6;
       rates.push(ROWS / r.seconds);
-      console.log(`${name.padEnd(6)} run ${run + 1}: ${Math.round(ROWS / r.seconds).toLocaleString('en')} rows/s, ${(mb / r.seconds).toFixed(1)} MB/s (${shape.valueBytes ? 'values' : 'file'}), ${r.seconds.toFixed(2)} s, file ${(r.fileBytes / 1e6).toFixed(1)} MB`);
+      cpuRates.push(ROWS / r.cpuSeconds);
+      console.log(`${name.padEnd(6)} run ${run + 1}: ${Math.round(ROWS / r.seconds).toLocaleString('en')} rows/s, ${(mb / r.seconds).toFixed(1)} MB/s (${shape.valueBytes ? 'values' : 'file'}), ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s, ${Math.round(ROWS / r.cpuSeconds).toLocaleString('en')} rows per CPU-s), file ${(r.fileBytes / 1e6).toFixed(1)} MB`);
     }
-    console.log(`${name.padEnd(6)} median ${Math.round(median(rates)).toLocaleString('en')} rows/s (min ${Math.round(Math.min(...rates)).toLocaleString('en')}, max ${Math.round(Math.max(...rates)).toLocaleString('en')})`);
+    const fmt = (xs) => `${Math.round(median(xs)).toLocaleString('en')} (min ${Math.round(Math.min(...xs)).toLocaleString('en')}, max ${Math.round(Math.max(...xs)).toLocaleString('en')})`;
+    console.log(`${name.padEnd(6)} median ${fmt(rates)} rows/s, ${fmt(cpuRates)} rows per CPU-s`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

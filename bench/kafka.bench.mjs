@@ -19,7 +19,7 @@
 // BENCH_PROFILE=1 (node --cpu-prof for (b)–(d), profiles in bench/results/profiles/).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -200,7 +200,8 @@ async function main() {
       }
       if (r.code !== 0 || report.status !== 'succeeded') throw new Error(`${label}: run ${report.status} (exit ${r.code}): ${JSON.stringify(report).slice(0, 2000)}\n${r.stderr.slice(-2000)}`);
       if (report.rows !== MESSAGES) throw new Error(`${label}: the run report says ${report.rows} rows, expected ${MESSAGES}`);
-      const files = listFiles(out).filter((f) => f.endsWith('.parquet'));
+      // each file is seen twice: in its generation directory and through the stream's link to it
+      const files = [...new Set(listFiles(out).filter((f) => f.endsWith('.parquet')).map((f) => realpathSync(f)))];
       const result = {
         what: `CLI run → Parquet, KAFKA_VALUE_FORMAT=${format}, NODE_OPTIONS=--max-old-space-size=256 (child process)`,
         ...rates(r.seconds),

@@ -62,7 +62,7 @@ function* batches() {
 
 async function writeOurs(dir) {
   const { ParquetTarget } = await import(pathToFileURL(coreDist).href);
-  const target = new ParquetTarget({ root: dir, rowGroupRows: ROW_GROUP });
+  const target = new ParquetTarget({ root: dir, rowGroupRows: ROW_GROUP, compression: 'snappy' });
   await target.open('bench');
   const run = { source: 'bench', runId: 'bench', loadedAtMicros: 0n, logger: { info() {}, warn() {}, error() {}, debug() {} } };
   const sink = await target.openStream({ run, stream: { name: 'orders', columns: COLUMNS, syncMode: 'full_refresh' }, columns: COLUMNS, bronzeName: 'orders', stateKey: 'orders', staged: true });

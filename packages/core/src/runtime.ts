@@ -2,6 +2,7 @@
  * Core's own settings, shared by every kit: batching, retries, the bronze target, metrics, selection.
  */
 import { z } from 'zod';
+import { DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS } from './bronze/parquet/compression.js';
 import { setting } from './config.js';
 
 const patterns = z.preprocess((v) => (typeof v === 'string' ? v.split(/[,;]/).map((s) => s.trim()).filter(Boolean) : v), z.array(z.string()));
@@ -19,6 +20,7 @@ export const runtimeSettings = z.object({
   parquetRollRows: setting(z.coerce.number().int().positive().default(1_000_000), { env: 'PARQUET_ROLL_ROWS', description: 'Rows per Parquet file before a new one starts (each file is a commit).' }),
   parquetRollBytes: setting(z.coerce.number().int().positive().default(256 * 1024 * 1024), { env: 'PARQUET_ROLL_BYTES', description: 'Bytes per Parquet file before a new one starts.' }),
   parquetRowGroupRows: setting(z.coerce.number().int().positive().default(65_536), { env: 'PARQUET_ROW_GROUP_ROWS', description: 'Rows per Parquet row group (bounds memory).' }),
+  parquetCompression: setting(z.enum(PARQUET_COMPRESSIONS).default(DEFAULT_PARQUET_COMPRESSION), { env: 'PARQUET_COMPRESSION', description: 'Parquet page compression: zstd (level 1), snappy, gzip (level 1) or none.' }),
   progressIntervalMs: setting(z.coerce.number().int().positive().default(10_000), { env: 'PROGRESS_INTERVAL_MS', description: 'How often a long stream logs progress.' }),
 });
 

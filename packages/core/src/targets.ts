@@ -21,11 +21,11 @@ export async function createTarget(rt: RuntimeSettings): Promise<BronzeTarget> {
   }
   if (/^s3:\/\//i.test(url)) {
     const { s3TargetFromUrl } = await import('./bronze/s3/index.js');
-    return s3TargetFromUrl(url, { rollRows: rt.parquetRollRows, rollBytes: rt.parquetRollBytes, rowGroupRows: rt.parquetRowGroupRows });
+    return s3TargetFromUrl(url, { rollRows: rt.parquetRollRows, rollBytes: rt.parquetRollBytes, rowGroupRows: rt.parquetRowGroupRows, compression: rt.parquetCompression });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
     throw new DatakitError('CONFIG.INVALID', `BRONZE_URL: unsupported scheme in ${url.split('://')[0]}://`, { fix: 'use file:///path or postgres://…' });
   }
   const { parquetTargetFromUrl } = await import('./bronze/parquet/index.js');
-  return parquetTargetFromUrl(url, { rollRows: rt.parquetRollRows, rollBytes: rt.parquetRollBytes, rowGroupRows: rt.parquetRowGroupRows });
+  return parquetTargetFromUrl(url, { rollRows: rt.parquetRollRows, rollBytes: rt.parquetRollBytes, rowGroupRows: rt.parquetRowGroupRows, compression: rt.parquetCompression });
 }

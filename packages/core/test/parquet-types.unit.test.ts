@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import pino from 'pino';
@@ -108,6 +109,8 @@ async function readHyparquet(file: string): Promise<{ metadata: FileMetaData; ro
     file: ab,
     metadata: raw,
     utf8: false,
+    // hyparquet reads ZSTD (the writer's default) only with a decompressor: Node's own
+    compressors: { ZSTD: (input: Uint8Array) => zstdDecompressSync(input) },
     parsers: { timestampFromMicroseconds: (us: bigint) => us, dateFromDays: (d: number) => d, jsonFromBytes: (b: Uint8Array) => b && decoder.decode(b) },
   });
   const out = objects.map((o) =>
@@ -183,7 +186,7 @@ describe('Parquet types', () => {
     expect(el.tm).toMatchObject({ type: 'INT64', converted_type: 'TIME_MICROS', logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' } });
     expect(el.ts).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } });
     expect(el.tz).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } });
-    expect(metadata.row_groups[0]?.columns[0]?.meta_data?.codec).toBe('SNAPPY');
+    expect(metadata.row_groups[0]?.columns[0]?.meta_data?.codec).toBe('ZSTD');
     const kv = metadata.key_value_metadata?.find((k) => k.key === 'datakit.columns');
     expect(JSON.parse(kv!.value!)).toContainEqual({ name: 'd38', type: 'decimal(38,10)', nullable: true, sourceType: 'test' });
   });

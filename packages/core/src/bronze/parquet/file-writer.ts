@@ -1,17 +1,20 @@
 /**
  * One Parquet file written as rows arrive: rows are converted into column buffers, every
- * `rowGroupRows` rows become a row group that is encoded (Snappy) and appended to a hidden temp file,
+ * `rowGroupRows` rows become a row group that is encoded (ZSTD by default, see
+ * {@link ParquetFileOptions.compression}) and appended to a hidden temp file,
  * and `finish()` writes the footer, fsyncs, and renames the file into place.
  *
- * Memory is bounded by one row group: its column buffers, plus the encoded bytes of that group
- * (hyparquet-writer encodes a whole row group into its output buffer before our `flush()` writes it
- * out). Nothing of earlier row groups is kept except their footer metadata.
+ * Memory is bounded by one row group: its column buffers, plus the pages hyparquet-writer encodes
+ * one column at a time; the encoded bytes go to the file through a 4 MiB buffer. Nothing of earlier
+ * row groups is kept except their footer metadata.
  */
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
 import type { Column, Row } from '../../types.js';
+import { codecSetup, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from './compression.js';
 import { type ColumnValues, RowConverter } from './convert.js';
 import { fsyncDir, writeFailed } from './fs.js';
 import { columnsMetadata, encodingSchema, parquetSchema } from './schema.js';
@@ -20,6 +23,8 @@ import { columnsMetadata, encodingSchema, parquetSchema } from './schema.js';
 export interface ParquetFileOptions {
   /** Rows per row group; bounds the rows held in memory. @default 65536 */
   rowGroupRows?: number;
+  /** Page compression. @default 'zstd' */
+  compression?: ParquetCompression;
 }
 
 /** What a finished file holds. */
@@ -37,14 +42,26 @@ export function tempPathOf(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp`);
 }
 
+/** The output buffer's size: when full, it is written out even in the middle of a row group. */
+const BUFFER_BYTES = 4 << 20;
+
 /**
- * hyparquet-writer's output buffer, drained into a file. `ParquetWriter.write()` calls `flush()`
- * after each row group and awaits the promise it returns, so a row group is on its way to the file
- * before the next one is encoded; the buffer is reused (it grows to the largest row group).
+ * hyparquet-writer's output buffer, drained into a file. While a row group is encoded, the buffer
+ * is written out synchronously whenever it is full ({@link BUFFER_BYTES}, as hyparquet-writer's own
+ * `fileWriter` does): encoding is synchronous anyway, and a buffer that grew to the whole encoded
+ * row group (64 MB and more for 1 KB values) cost memory, copies on each doubling, and the full
+ * garbage collections V8 runs when that much external memory is allocated. `ParquetWriter.write()`
+ * calls `flush()` after each row group and awaits the promise it returns; that drain is async.
+ * Both write at the file's current position, one after the other, never at once.
  */
 class FileSinkWriter extends ByteWriter implements Writer {
   constructor(private readonly fh: FileHandle) {
-    super(1 << 20);
+    super(BUFFER_BYTES);
+  }
+
+  override ensure(size: number): void {
+    if (this.index + size > this.buffer.byteLength && this.index > 0) this.spill();
+    super.ensure(size);
   }
 
   flush(): Promise<void> {
@@ -53,6 +70,14 @@ class FileSinkWriter extends ByteWriter implements Writer {
 
   override finish(): Promise<void> {
     return this.drain();
+  }
+
+  /** Write the buffer out now (synchronously); throws what `writeSync` throws. */
+  private spill(): void {
+    let at = 0;
+    const end = this.index;
+    while (at < end) at += writeSync(this.fh.fd, new Uint8Array(this.buffer, at, end - at));
+    this.index = 0;
   }
 
   private async drain(): Promise<void> {
@@ -106,6 +131,7 @@ export class ParquetFileWriter {
     const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) throw writeFailed(`opening ${path}`, new RangeError(`rowGroupRows must be a positive integer, got ${rowGroupRows}`));
     const schema = parquetSchema(columns);
+    const { codec, compressors } = codecSetup(options.compression ?? DEFAULT_PARQUET_COMPRESSION);
     const tmp = tempPathOf(path);
     let fh: FileHandle;
     try {
@@ -115,7 +141,7 @@ export class ParquetFileWriter {
       throw writeFailed(`creating ${tmp}`, e);
     }
     const out = new FileSinkWriter(fh);
-    const pw = new ParquetWriter({ writer: out, schema: encodingSchema(schema), codec: 'SNAPPY', kvMetadata: columnsMetadata(columns), createdBy: 'datakit (hyparquet-writer)' });
+    const pw = new ParquetWriter({ writer: out, schema: encodingSchema(schema), codec, compressors, kvMetadata: columnsMetadata(columns), createdBy: 'datakit (hyparquet-writer)' });
     return new ParquetFileWriter(path, columns, fh, out, pw, rowGroupRows, schema);
   }
 

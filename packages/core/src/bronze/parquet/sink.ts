@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DatakitError } from '../../errors.js';
 import type { Column, Row, StreamState } from '../../types.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
+import type { ParquetCompression } from './compression.js';
 import { ParquetFileWriter } from './file-writer.js';
 import { removeQuietly } from './fs.js';
 import { partFileName, type StreamLayout } from './layout.js';
@@ -34,6 +35,7 @@ export interface ParquetSinkSetup {
   rollRows: number;
   rollBytes: number;
   rowGroupRows: number;
+  compression: ParquetCompression;
   /** Called once the sink is finished or aborted. */
   onDone: () => void;
 }
@@ -185,7 +187,7 @@ export class ParquetStreamSink implements StreamSink {
 
   private async openFile(): Promise<ParquetFileWriter> {
     const path = join(this.dir, partFileName(this.nextSeq));
-    this.file = await ParquetFileWriter.open(path, this.columns, { rowGroupRows: this.s.rowGroupRows });
+    this.file = await ParquetFileWriter.open(path, this.columns, { rowGroupRows: this.s.rowGroupRows, compression: this.s.compression });
     return this.file;
   }
 

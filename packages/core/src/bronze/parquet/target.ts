@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatakitError } from '../../errors.js';
 import type { BronzeTarget, OpenStreamParams, SourceState, StreamSink } from '../types.js';
+import { codecSetup, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from './compression.js';
 import { DEFAULT_ROW_GROUP_ROWS } from './file-writer.js';
 import { writeFailed } from './fs.js';
 import { newGenerationId, removeOrphans, StreamLayout } from './layout.js';
@@ -44,6 +45,8 @@ export interface ParquetTargetOptions {
   rollBytes?: number;
   /** Rows per row group: bounds the rows held in memory. @default 65536 */
   rowGroupRows?: number;
+  /** Page compression. @default 'zstd' */
+  compression?: ParquetCompression;
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -86,6 +89,7 @@ export class ParquetTarget implements BronzeTarget {
   private readonly rollRows: number;
   private readonly rollBytes: number;
   private readonly rowGroupRows: number;
+  private readonly compression: ParquetCompression;
   private readonly sinks = new Set<ParquetStreamSink>();
 
   constructor(options: ParquetTargetOptions) {
@@ -94,6 +98,8 @@ export class ParquetTarget implements BronzeTarget {
     this.rollRows = positive('rollRows', options.rollRows, 1_000_000);
     this.rollBytes = positive('rollBytes', options.rollBytes, 256 * 1024 * 1024);
     this.rowGroupRows = positive('rowGroupRows', options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS);
+    this.compression = options.compression ?? DEFAULT_PARQUET_COMPRESSION;
+    codecSetup(this.compression);
   }
 
   /** Create the root, its state directory and the source directory when missing. */
@@ -158,6 +164,7 @@ export class ParquetTarget implements BronzeTarget {
       rollRows: this.rollRows,
       rollBytes: this.rollBytes,
       rowGroupRows: this.rowGroupRows,
+      compression: this.compression,
       onDone: () => this.sinks.delete(sink),
     });
     this.sinks.add(sink);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DatakitError } from '../../errors.js';
 import type { Column, Row, StreamState } from '../../types.js';
+import type { ParquetCompression } from '../parquet/compression.js';
 import { ParquetFileWriter } from '../parquet/file-writer.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
 import { s3Error } from './client.js';
@@ -37,6 +38,7 @@ export interface S3SinkSetup {
   rollRows: number;
   rollBytes: number;
   rowGroupRows: number;
+  compression: ParquetCompression;
   /** Multipart part size in bytes. */
   partSize: number;
   onDone: () => void;
@@ -195,7 +197,7 @@ export class S3StreamSink implements StreamSink {
 
   private async openFile(): Promise<ParquetFileWriter> {
     this.tmp ??= await mkdtemp(join(tmpdir(), 'datakit-s3-'));
-    this.file = await ParquetFileWriter.open(join(this.tmp, `part-${this.nextSeq}.parquet`), this.columns, { rowGroupRows: this.s.rowGroupRows });
+    this.file = await ParquetFileWriter.open(join(this.tmp, `part-${this.nextSeq}.parquet`), this.columns, { rowGroupRows: this.s.rowGroupRows, compression: this.s.compression });
     return this.file;
   }
 

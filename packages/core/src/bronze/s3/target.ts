@@ -6,6 +6,7 @@
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DatakitError } from '../../errors.js';
+import { DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../parquet/compression.js';
 import { newGenerationId } from '../parquet/layout.js';
 import type { BronzeTarget, OpenStreamParams, SourceState, StreamSink } from '../types.js';
 import { parseS3Url, s3Client, s3Error, type S3Location } from './client.js';
@@ -21,6 +22,8 @@ export interface S3TargetOptions {
   rollBytes?: number;
   /** Rows per row group. @default 65536 */
   rowGroupRows?: number;
+  /** Page compression. @default 'zstd' */
+  compression?: ParquetCompression;
   /** Multipart upload part size. @default 8 MiB */
   partSize?: number;
 }
@@ -93,6 +96,7 @@ export class S3Target implements BronzeTarget {
       rollRows: this.options.rollRows ?? 1_000_000,
       rollBytes: this.options.rollBytes ?? 256 * 1024 * 1024,
       rowGroupRows: this.options.rowGroupRows ?? 65_536,
+      compression: this.options.compression ?? DEFAULT_PARQUET_COMPRESSION,
       partSize: this.options.partSize ?? 8 * 1024 * 1024,
       onDone: () => this.sinks.delete(sink),
     });

@@ -38,6 +38,8 @@ export async function commitStored(cluster: WireCluster, groupId: string, topic:
 
 /** The open connection and owned partitions of each stream being read (the Stream object `read` got). */
 const reading = new WeakMap<Stream, { cluster: WireCluster; owned: number[] }>();
+/** The offsets last committed for a stream in this process (JSON), so an unchanged one is not sent again. */
+const committed = new WeakMap<Stream, string>();
 
 /** While `read` runs: commit stored checkpoints of `stream` over its connection. Returns the undo. */
 export function registerReader(stream: Stream, cluster: WireCluster, owned: number[]): () => void {
@@ -52,15 +54,18 @@ export function registerReader(stream: Stream, cluster: WireCluster, owned: numb
 export async function commitStoredCheckpoint(ctx: Context, config: KafkaKitConfig, stream: Stream, checkpoint: StreamState): Promise<void> {
   if (!config.groupId) return;
   const offsets = parseCheckpoint(checkpoint, stream.name);
+  const key = JSON.stringify([...offsets].map(([p, o]) => [p, o.toString()]));
+  // e.g. the warehouse's last transaction, already committed during the read: no new connection
+  if (committed.get(stream) === key) return;
   const open = reading.get(stream);
   if (open) {
-    await commitStored(open.cluster, config.groupId, stream.name, offsets, open.owned, ctx.logger);
+    if (await commitStored(open.cluster, config.groupId, stream.name, offsets, open.owned, ctx.logger)) committed.set(stream, key);
     return;
   }
   let cluster: WireCluster | undefined;
   try {
     cluster = await connectCluster(config, ctx.logger);
-    await commitStored(cluster, config.groupId, stream.name, offsets, [...offsets.keys()], ctx.logger);
+    if (await commitStored(cluster, config.groupId, stream.name, offsets, [...offsets.keys()], ctx.logger)) committed.set(stream, key);
   } catch (e) {
     ctx.logger.warn({ err: kafkaError(e, 'connecting to commit offsets', stream.name).describe() }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');
   } finally {

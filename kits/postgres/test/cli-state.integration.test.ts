@@ -96,6 +96,27 @@ describe.each(['parquet', 'warehouse'] as const)('operator state commands into %
     expect(streamRows(next)).toEqual({ events: events.length, orders: 0 });
     expectExactKeys(events, await keysIn(t, 'events', 'id'));
   });
+
+  it('refuses a stream with no stored state in state show and state reset (exit 2, naming what is stored) and resets nothing', async () => {
+    const before = [await t.state('orders'), await t.state('events')];
+    for (const argv of [['state', 'reset', 'ordrs'], ['state', 'show', 'ordrs'], ['state', 'reset', 'events', 'ordrs']]) {
+      const r = await cli(argv, env);
+      expectExit(r, 2);
+      expect(r.json).toMatchObject({ error: { code: 'CONFIG.UNKNOWN_STREAM' } });
+      expect((r.json as { error: { message: string } }).error.message).toMatch(/no stored state for stream "ordrs"; stored: .*orders/);
+    }
+    expect([await t.state('orders'), await t.state('events')]).toEqual(before);
+  });
+
+  it('resets every partition of a stream split with --partition i/n', async () => {
+    for (const i of [0, 1]) expectExit(await cli(['run', 'orders', '--partition', `${i}/2`], env), 0);
+    const shown = await cli(['state', 'show', 'orders'], env);
+    expect(Object.keys((shown.json as Shown).streams).sort()).toEqual(['orders', 'orders#0/2', 'orders#1/2']);
+    const r = await cli(['state', 'reset', 'orders'], env);
+    expectExit(r, 0);
+    expect(((r.json as { reset: string[] }).reset ?? []).sort()).toEqual(['orders', 'orders#0/2', 'orders#1/2']);
+    expect(Object.keys(((await cli(['state', 'show'], env)).json as Shown).streams)).toEqual(['events']);
+  });
 });
 
 describe('SIGINT', () => {

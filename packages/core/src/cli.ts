@@ -199,7 +199,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
       const target = await openTarget(l, source);
       try {
         const all = await target.loadState(source);
-        const streams = names.length ? Object.fromEntries(Object.entries(all).filter(([k]) => names.includes(k) || names.includes(k.split('#')[0]!))) : all;
+        const streams = names.length ? Object.fromEntries(storedKeys(all, names).map((k) => [k, all[k]])) : all;
         print({ source, bronze: target.location, streams });
       } finally {
         await target.close();
@@ -214,12 +214,30 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
       const source = l.runtime.bronzeSource ?? kit.name;
       const target = await openTarget(l, source);
       try {
-        await target.resetState(source, names);
-        print({ source, reset: names });
+        const keys = storedKeys(await target.loadState(source), names);
+        await target.resetState(source, keys);
+        print({ source, reset: keys });
       } finally {
         await target.close();
       }
     });
+
+  /**
+   * The stored state keys of the named streams: the stream's own key and those of its partitions
+   * (`orders#0/4`), or a key given exactly. A name with no stored state is an error (a typo must not
+   * pass as a reset).
+   */
+  const storedKeys = (all: Record<string, unknown>, names: string[]): string[] => {
+    const keys = Object.keys(all);
+    return names.flatMap((n) => {
+      const hits = keys.filter((k) => k === n || k.split('#')[0] === n);
+      if (!hits.length) {
+        const known = [...new Set(keys.map((k) => k.split('#')[0]!))].slice(0, 20).join(', ');
+        throw new DatakitError('CONFIG.UNKNOWN_STREAM', `no stored state for stream "${n}"; stored: ${known || '(none)'}`, { fix: 'run `state show` to list the streams with stored state' });
+      }
+      return hits;
+    });
+  };
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {

@@ -58,17 +58,14 @@ export async function commitStoredCheckpoint(ctx: Context, config: KafkaKitConfi
   // e.g. the warehouse's last transaction, already committed during the read: no new connection
   if (committed.get(stream) === key) return;
   const open = reading.get(stream);
-  if (open) {
-    if (await commitStored(open.cluster, config.groupId, stream.name, offsets, open.owned, ctx.logger)) committed.set(stream, key);
-    return;
-  }
-  let cluster: WireCluster | undefined;
+  let fresh: WireCluster | undefined;
   try {
-    cluster = await connectCluster(config, ctx.logger);
-    if (await commitStored(cluster, config.groupId, stream.name, offsets, [...offsets.keys()], ctx.logger)) committed.set(stream, key);
+    const cluster = open?.cluster ?? (fresh = await connectCluster(config, ctx.logger));
+    if (await commitStored(cluster, config.groupId, stream.name, offsets, open?.owned ?? [...offsets.keys()], ctx.logger)) committed.set(stream, key);
   } catch (e) {
+    // commitStored logs its own failures: only connecting can throw here
     ctx.logger.warn({ err: kafkaError(e, 'connecting to commit offsets', stream.name).describe() }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');
   } finally {
-    await cluster?.disconnect().catch(() => undefined);
+    await fresh?.disconnect().catch(() => undefined);
   }
 }

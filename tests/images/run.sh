@@ -159,9 +159,13 @@ test_image_basics() { # every image
 
   dk_run "$O.heap" -m 512m -e DATAKIT_ENTRYPOINT_DEBUG=1 "$IMG" -- --version
   expect_rc 0 "$kit --version" "$O.heap"
-  grep -q -- '--max-old-space-size=384 --max-semi-space-size=16 ' "$O.heap.err" || fail "$kit: heap not sized from a 512m limit: $(cat "$O.heap.err")"
+  # 75 % of the limit for the heap: two 32 MB semi-spaces, the rest old space
+  grep -q -- '--max-old-space-size=320 --max-semi-space-size=32 ' "$O.heap.err" || fail "$kit: heap not sized from a 512m limit: $(cat "$O.heap.err")"
   grep -qx "$version" "$O.heap.out" || fail "$kit --version printed $(cat "$O.heap.out")"
-  pass "-m 512m → node --max-old-space-size=384 --max-semi-space-size=16"
+  dk_run "$O.heap2" -m 256m -e DATAKIT_ENTRYPOINT_DEBUG=1 "$IMG" -- --version
+  expect_rc 0 "$kit --version in 256m" "$O.heap2"
+  grep -q -- '--max-old-space-size=160 --max-semi-space-size=16 ' "$O.heap2.err" || fail "$kit: heap not sized from a 256m limit: $(cat "$O.heap2.err")"
+  pass "-m 512m → node --max-old-space-size=320 --max-semi-space-size=32; -m 256m → 160 and 16"
 }
 
 test_generic() { # kits without a scenario here: configuration errors are exit 2

@@ -3,7 +3,7 @@
  * columns filled, and fields the stream has not seen yet added as new columns (schema evolution:
  * appended, never dropped; typed like the file says, else text for CSV and JSON text for JSON).
  */
-import type { Column, LogicalType, Row } from '@datakit/core';
+import { newRow, type Column, type LogicalType, type Row } from '@datakit/core';
 import { converterFor, evolvedType, Misfit, type Convert } from './convert.js';
 import type { FileRecord, ValueKind } from './formats/index.js';
 
@@ -68,7 +68,7 @@ export class RowBuilder {
    * @param modified `_bronze_file_modified_at`
    */
   build(rec: FileRecord, kind: ValueKind, location: string, modified: bigint): Row | string {
-    const row: unknown[] = new Array<unknown>(this.columns.length).fill(null);
+    const row = newRow(this.columns.length, null);
     const { names, values } = rec;
     if (kind === 'json') {
       for (let i = 0; i < names.length; i++) {

@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type avro from 'avsc';
-import { decimalFromUnscaled, decimalToUnscaled, isDecimal, typeName, type Column, type LogicalType } from '@datakit/core';
+import { decimalFromUnscaled, decimalToUnscaled, isDecimal, newRow, typeName, type Column, type LogicalType } from '@datakit/core';
 import { columnTypeOf, recordFields } from './avro.js';
 import type { Format } from './config.js';
 import { exactJson } from './json.js';
@@ -154,7 +154,7 @@ class AvroDecoder implements Decoder {
   }
 
   decode(buf: Buffer | null): unknown[] {
-    const cells: unknown[] = new Array(this.columns.length).fill(null);
+    const cells = newRow(this.columns.length, null);
     if (buf === null) return cells;
     if (buf.length < 5 || buf[0] !== 0) throw new PoisonError(`${this.side} is not in the Confluent Avro wire format (no magic byte 0 and schema id)`);
     const plan = this.plans.get(buf.readInt32BE(1));

@@ -8,6 +8,7 @@
  * then per tuple an int16 field count followed by, per field, an int32 length (-1 = NULL) and the
  * bytes; then the trailer, an int16 -1. All integers are big-endian.
  */
+import { newRow } from '@datakit/core';
 
 /**
  * Turns the bytes `buf[start, end)` of one non-NULL field into its JS value. Decoders must not keep
@@ -109,7 +110,7 @@ export async function* decodeBinaryCopy(
         done = true;
         break;
       }
-      const row: unknown[] = new Array(n);
+      const row = newRow(n);
       let p = pos + 2;
       let missing = 0;
       for (let i = 0; i < n; i++) {

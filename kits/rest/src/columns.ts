@@ -4,7 +4,7 @@
  * ever appended (core records new ones in the run report); the inferred ones travel in the checkpoint
  * so that a resumed or later incremental run keeps the same columns and types.
  */
-import type { Column, Row } from '@datakit/core';
+import { newRow, type Column, type Row } from '@datakit/core';
 import { isJsonObject, type JsonValue } from './json.js';
 import { convert, inferType, jsonKind, logicalType, MISFIT, type RestType } from './type-map.js';
 
@@ -81,7 +81,7 @@ export class ColumnSet {
     for (let r = 0; r < records.length; r++) {
       const rec = records[r]!;
       if (!isJsonObject(rec)) throw new TypeError(`record ${r + 1} is ${jsonKind(rec)}, not an object`);
-      const row: unknown[] = new Array(this.specs.length).fill(null);
+      const row = newRow(this.specs.length, null);
       for (const key in rec) {
         const value = rec[key]!;
         if (value === null || value === undefined) continue;

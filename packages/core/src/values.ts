@@ -14,6 +14,8 @@ import {
 } from './types.js';
 
 const US_PER_DAY = 86_400_000_000n;
+const US_PER_DAY_N = 86_400_000_000;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Days since 1970-01-01 of a proleptic Gregorian (astronomical) year/month/day. */
 export function daysFromCivil(y: number, m: number, d: number): number {
@@ -40,12 +42,21 @@ export function civilFromDays(z: number): [number, number, number] {
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+/** Two digits of 0…99 (the hot path of every date and time). */
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/** The last day formatted: consecutive rows mostly fall on the same day. */
+let lastDays = NaN;
+let lastYmd = '';
 
 function formatYmd(days: number): string {
+  if (days === lastDays) return lastYmd;
   const [y, m, d] = civilFromDays(days);
   // PostgreSQL prints year 0 as 0001 BC, -1 as 0002 BC
-  if (y <= 0) return `${pad(1 - y, 4)}-${pad(m)}-${pad(d)} BC`;
-  return `${pad(y, 4)}-${pad(m)}-${pad(d)}`;
+  const ymd = y <= 0 ? `${pad(1 - y, 4)}-${pad2(m)}-${pad2(d)} BC` : `${y >= 1000 ? y : pad(y, 4)}-${pad2(m)}-${pad2(d)}`;
+  lastDays = days;
+  lastYmd = ymd;
+  return ymd;
 }
 
 /** `2024-01-31`, `0044-03-15 BC`, `infinity`, `-infinity`. */
@@ -68,19 +79,37 @@ export function parseDate(text: string): number {
   return daysFromCivil(y, Number(m[2]), Number(m[3]));
 }
 
-function formatFraction(us: bigint): string {
-  if (us === 0n) return '';
-  return `.${us.toString().padStart(6, '0')}`.replace(/0+$/, '');
+/** `.123456` → trailing zeros dropped (`.12`), or nothing for 0; `us` is 0…999999. */
+function formatFraction(us: number): string {
+  if (us === 0) return '';
+  let digits = 6;
+  while (us % 10 === 0) {
+    us /= 10;
+    digits--;
+  }
+  const s = `${us}`;
+  return s.length === digits ? `.${s}` : `.${'0'.repeat(digits - s.length)}${s}`;
+}
+
+/** `13:45:07.123456` from microseconds since midnight, a number below 2^53. */
+function formatTimeOfDay(us: number): string {
+  const frac = us % 1_000_000;
+  const secs = (us - frac) / 1_000_000;
+  const s = secs % 60;
+  const mi = ((secs - s) / 60) % 60;
+  const h = Math.floor(secs / 3600);
+  return `${h < 100 ? pad2(h) : h}:${pad2(mi)}:${pad2(s)}${formatFraction(frac)}`;
 }
 
 /** `13:45:07.123456` from microseconds since midnight (trailing zeros of the fraction dropped). */
 export function formatTime(us: bigint): string {
+  if (us >= 0n && us <= MAX_SAFE) return formatTimeOfDay(Number(us));
   const secs = us / 1_000_000n;
   const frac = us % 1_000_000n;
   const h = Number(secs / 3600n);
   const mi = Number((secs / 60n) % 60n);
   const s = Number(secs % 60n);
-  return `${pad(h)}:${pad(mi)}:${pad(s)}${formatFraction(frac)}`;
+  return `${pad(h)}:${pad(mi)}:${pad(s)}${formatFraction(Number(frac))}`;
 }
 
 const TIME_RE = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
@@ -100,16 +129,29 @@ export function parseTime(text: string): bigint {
 export function formatTimestamp(us: bigint, withZone: boolean): string {
   if (us === TIMESTAMP_POS_INFINITY) return 'infinity';
   if (us === TIMESTAMP_NEG_INFINITY) return '-infinity';
-  let days = us / US_PER_DAY;
-  let rest = us % US_PER_DAY;
-  if (rest < 0n) {
-    rest += US_PER_DAY;
-    days -= 1n;
+  let days: number;
+  let rest: number;
+  if (us >= -MAX_SAFE && us <= MAX_SAFE) {
+    // exact in doubles: |us| < 2^53, and every intermediate below is an integer of that size or less
+    const n = Number(us);
+    days = Math.floor(n / US_PER_DAY_N);
+    rest = n - days * US_PER_DAY_N;
+  } else {
+    let d = us / US_PER_DAY;
+    let r = us % US_PER_DAY;
+    if (r < 0n) {
+      r += US_PER_DAY;
+      d -= 1n;
+    }
+    days = Number(d);
+    rest = Number(r);
   }
-  const date = formatYmd(Number(days));
+  const date = formatYmd(days);
+  const zone = withZone ? '+00' : '';
+  if (date.length === 10) return `${date} ${formatTimeOfDay(rest)}${zone}`;
   const bc = date.endsWith(' BC');
   const ymd = bc ? date.slice(0, -3) : date;
-  return `${ymd} ${formatTime(rest)}${withZone ? '+00' : ''}${bc ? ' BC' : ''}`;
+  return `${ymd} ${formatTimeOfDay(rest)}${zone}${bc ? ' BC' : ''}`;
 }
 
 const TS_RE = /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?(?::?\d{2})?)?( BC)?$/;

@@ -50,7 +50,7 @@ describe('Parquet memory', () => {
     }
     const result = await sink.finish();
     expect(result.rows).toBe(total);
-    // what stays reachable is about one row group (65536 rows); 1M rows held would be well over 100 MB
+    // what stays reachable is about one row group (16384 rows); 1M rows held would be well over 100 MB
     expect(retained).toBeLessThan(48 * MB);
     expect(readdirSync(join(root, 'mem', 'big')).sort()).toEqual(['part-000000.parquet', 'part-000001.parquet', 'part-000002.parquet']);
     const instance = await DuckDBInstance.create(':memory:');

@@ -1,4 +1,4 @@
-import { DATE_NEG_INFINITY, DATE_POS_INFINITY, TIMESTAMP_POS_INFINITY, decimalFromUnscaled, decimalToUnscaled, formatDate, formatTime, formatTimestamp, parseDate, parseTime, parseTimestamp, stringifyExact } from '@datakit/core';
+import { civilFromDays, DATE_NEG_INFINITY, DATE_POS_INFINITY, TIMESTAMP_POS_INFINITY, decimalFromUnscaled, decimalToUnscaled, formatDate, formatTime, formatTimestamp, parseDate, parseTime, parseTimestamp, stringifyExact } from '@datakit/core';
 
 describe('exact value conversions', () => {
   it.each([
@@ -38,7 +38,49 @@ describe('exact value conversions', () => {
     expect(formatTimestamp(parseTimestamp('0044-03-15 12:00:00 BC'), false)).toBe('0044-03-15 12:00:00 BC');
   });
 
+  it('formats every timestamp like the all-bigint reference, on both sides of 2^53 microseconds', () => {
+    // the reference: PostgreSQL's text built with bigint arithmetic only (the formatter's slow path)
+    const p2 = (n: bigint | number, w = 2) => String(n).padStart(w, '0');
+    const reference = (us: bigint, zone: boolean): string => {
+      let days = us / 86_400_000_000n;
+      let rest = us % 86_400_000_000n;
+      if (rest < 0n) {
+        rest += 86_400_000_000n;
+        days -= 1n;
+      }
+      const [y, m, d] = civil(Number(days));
+      const secs = rest / 1_000_000n;
+      const frac = rest % 1_000_000n;
+      const time = `${p2(secs / 3600n)}:${p2((secs / 60n) % 60n)}:${p2(secs % 60n)}${frac ? `.${p2(frac, 6)}`.replace(/0+$/, '') : ''}`;
+      const ymd = y <= 0 ? `${p2(1 - y, 4)}-${p2(m)}-${p2(d)}` : `${p2(y, 4)}-${p2(m)}-${p2(d)}`;
+      return `${ymd} ${time}${zone ? '+00' : ''}${y <= 0 ? ' BC' : ''}`;
+    };
+    // the calendar itself, checked against Date's proleptic Gregorian calendar over Date's range
+    const civil = civilFromDays;
+    for (let days = -100_000_000; days <= 100_000_000; days += 99_991) {
+      const t = new Date(days * 86_400_000);
+      expect(civil(days)).toEqual([t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()]);
+    }
+    const safe = BigInt(Number.MAX_SAFE_INTEGER);
+    const samples = [0n, 1n, -1n, 10n, 100_000n, 999_999n, 1_000_000n, 86_399_999_999n, 86_400_000_000n, -86_400_000_000n, safe, safe + 1n, -safe, -safe - 1n, parseTimestamp('4713-01-01 00:00:00 BC'), parseTimestamp('294276-12-31 23:59:59.999999')];
+    let x = 0x2545f4914f6cdd1dn;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+      const span = i % 2 ? safe * 2n : 9_000_000_000_000_000n; // inside 2^53 µs, and the whole PostgreSQL range
+      samples.push((x % (2n * span)) - span);
+      samples.push(((x >> 7n) % 86_400_000_000n) * (i % 3 ? 1000n : 1n)); // whole milliseconds: trailing zeros
+    }
+    for (const us of samples) {
+      expect(formatTimestamp(us, true)).toBe(reference(us, true));
+      expect(formatTimestamp(us, false)).toBe(reference(us, false));
+    }
+  });
+
   it('round-trips times of day', () => {
+    expect(formatTime(0n)).toBe('00:00:00');
+    expect(formatTime(86_400_000_000n)).toBe('24:00:00');
+    expect(formatTime(45_296_000_100n)).toBe('12:34:56.0001');
+    expect(formatTime(45_296_120_000n)).toBe('12:34:56.12');
     expect(formatTime(parseTime('23:59:59.999999'))).toBe('23:59:59.999999');
     expect(formatTime(parseTime('00:00:00'))).toBe('00:00:00');
   });

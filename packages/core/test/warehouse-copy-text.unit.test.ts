@@ -25,6 +25,39 @@ describe('warehouse COPY text encoding', () => {
     expect(copyText(f, [[-0], [Number.NaN], [Infinity], [-Infinity], [0.1], [5e-324], [1e21]])).toBe('-0\nNaN\nInfinity\n-Infinity\n0.1\n5e-324\n1e+21\n');
   });
 
+  it('remembers only what it may: repeated values, -0 after 0, and bytes changed under one reference', () => {
+    const columns = [col('f', 'float64'), col('s', 'string'), col('b', 'bytes'), col('t', 'timestamptz')];
+    const bytes = new Uint8Array([1, 2]);
+    const rows: unknown[][] = [[0, 'a', bytes, 1n], [-0, 'a', bytes, 1n], [0, 'b', null, 2n]];
+    const first = copyText(columns, rows.slice(0, 1));
+    bytes[0] = 0xff;
+    const rest = copyText(columns, rows);
+    expect(first).toBe('0\ta\t\\\\x0102\t1970-01-01 00:00:00.000001+00\n');
+    expect(rest).toBe('0\ta\t\\\\xff02\t1970-01-01 00:00:00.000001+00\n-0\ta\t\\\\xff02\t1970-01-01 00:00:00.000001+00\n0\tb\t\\N\t1970-01-01 00:00:00.000002+00\n');
+    // one encoder set across rows: the bytes column sees the same reference with new content
+    const enc = copyEncoders(columns);
+    const once = (r: unknown[][]) => Buffer.concat([...copyTextChunks(r, columns, enc, 't', () => undefined)]).toString('utf8');
+    expect(once([[0, 'a', bytes, 1n]])).toContain('xff02');
+    bytes[1] = 0xee;
+    expect(once([[0, 'a', bytes, 1n]])).toContain('xffee');
+  });
+
+  it('refuses a decimal with more fractional digits than its scale, instead of letting PostgreSQL round it', () => {
+    const d = [col('d', { decimal: [18, 4] })];
+    expect(copyText(d, [['1.2345'], ['-12'], ['1.23450'], ['1.2e3'], ['NaN']])).toBe('1.2345\n-12\n1.23450\n1.2e3\nNaN\n');
+    expect(() => copyText(d, [['1.23456']])).toThrow(/more than 4 fractional digits/);
+  });
+
+  it('keeps multi-byte text whole across chunks, and sends a line larger than a chunk on its own', () => {
+    const columns = [col('i', 'int32'), col('s', 'string')];
+    const rows = [...Array.from({ length: 3000 }, (_, i) => [i, `é😀\t${i}`]), [-1, 'ü'.repeat(200_000)], [-2, 'z']];
+    const chunks = [...copyTextChunks(rows, columns, copyEncoders(columns), 't', () => undefined)];
+    const expected = rows.map(([i, t]) => `${i}\t${String(t).replace('\t', '\\t')}\n`).join('');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+    expect(chunks.some((c) => c.length === Buffer.byteLength(`-1\t${'ü'.repeat(200_000)}\n`))).toBe(true);
+    for (const c of chunks) expect(c.toString('utf8').endsWith('\n')).toBe(true); // whole lines, whole characters
+  });
+
   it('writes bytes as bytea hex behind an escaped backslash', () => {
     expect(copyText([col('b', 'bytes')], [[new Uint8Array([0, 0x5c, 0xff])]])).toBe('\\\\x005cff\n');
   });

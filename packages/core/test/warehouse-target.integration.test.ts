@@ -2,7 +2,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { createDatabase, freePort, testDatabaseName } from '@datakit/testkit';
 import type { Column, OpenStreamParams, Row, StoredStreamState, Stream } from '@datakit/core';
-import { DatakitError } from '@datakit/core';
+import { DatakitError, RunMetrics, defineKit, runStreams, runtimeSettings, type Batch } from '@datakit/core';
+import { z } from 'zod';
 import { PostgresTarget } from '../src/bronze/postgres/index.js';
 
 const SOURCE = 'shop';
@@ -12,7 +13,7 @@ let db: pg.Client;
 
 beforeAll(async () => {
   url = await createDatabase(process.env.DATAKIT_TEST_PG_URL!, testDatabaseName('wh_target'));
-  target = new PostgresTarget(url, { applicationName: 'datakit-test-writer' });
+  target = new PostgresTarget(url, { applicationName: 'datakit-test-writer', commitRows: 1 });
   await target.open(SOURCE);
   db = new pg.Client({ connectionString: url });
   await db.connect();
@@ -266,6 +267,110 @@ describe('warehouse target', () => {
     await sink.write(rowsOf(1, 1), checkpoint, true);
     await sink.finish();
     expect((await state('bigstate'))?.kit).toEqual(checkpoint);
+  });
+
+  it('streams batches into one COPY per transaction, committing at commitRows with the last checkpoint', async () => {
+    const t = new PostgresTarget(url, { applicationName: 'datakit-test-span', commitRows: 25, commitSeconds: 3600 });
+    await t.open(SOURCE);
+    try {
+      const sink = await t.openStream(params('span', { staged: false }));
+      await sink.write(rowsOf(1, 10), { upTo: 10 }, true);
+      await sink.write(rowsOf(11, 10), { upTo: 20 }, true);
+      // 20 rows in an open transaction: neither the rows nor the checkpoint are visible
+      expect(await count('br_span')).toBe(0);
+      expect(await state('span')).toBeUndefined();
+      const copying = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'datakit-test-span' AND query LIKE 'COPY %'");
+      expect(Number(copying.rows[0]!.n)).toBe(1);
+      await sink.write(rowsOf(21, 10), { upTo: 30 }, true); // 30 >= 25: commits
+      expect(await count('br_span')).toBe(30);
+      expect(await state('span')).toMatchObject({ kit: { upTo: 30 }, seq: 1 });
+      await sink.write(rowsOf(31, 5), { upTo: 35 }, true);
+      // a value refused on this side fails the transaction: the 5 rows go, the commit stays
+      await expect(sink.write([[36, 'a\ud800b']], { upTo: 36 }, true)).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD' });
+      expect(sink.result()).toMatchObject({ rows: 30, stored: { kit: { upTo: 30 } } });
+      await sink.write(rowsOf(31, 6), { upTo: 36 }, true);
+      const r = await sink.finish();
+      expect(r).toMatchObject({ rows: 36, stored: { kit: { upTo: 36 }, seq: 2 } });
+      const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_span ORDER BY id');
+      expect(ids.rows.map((x) => x.id)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('maps a value the server refuses in an open COPY to DATA.INVALID_RECORD and keeps what was committed', async () => {
+    const t = new PostgresTarget(url, { applicationName: 'datakit-test-refuse', commitRows: 1000, commitSeconds: 3600 });
+    await t.open(SOURCE);
+    const columns: Column[] = [...COLUMNS, { name: 'doc', type: 'json', nullable: true, sourceType: 'json' }];
+    try {
+      const sink = await t.openStream(params('refuse', { staged: false, columns }));
+      await sink.write([[1, 'a', '{"ok":1}']], { upTo: 1 }, true);
+      await sink.commit();
+      await sink.write([[2, 'b', '{"ok":2}']], { upTo: 2 }, true);
+      // json that PostgreSQL rejects: the error comes back from the server, at the latest when the COPY ends
+      const err = await sink
+        .write([[3, 'c', '{not json']], { upTo: 3 }, true)
+        .then(() => sink.commit())
+        .then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD' });
+      expect(String((err as Error).message)).toMatch(/json/i);
+      expect(sink.result()).toMatchObject({ rows: 1, stored: { kit: { upTo: 1 } } });
+      await sink.abort();
+      const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_refuse ORDER BY id');
+      expect(ids.rows.map((x) => x.id)).toEqual([1]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('resumes from the stored checkpoint when a retriable failure drops the open transaction: nothing lost, nothing doubled', async () => {
+    const t = new PostgresTarget(url, { applicationName: 'datakit-test-retry', commitRows: 30, commitSeconds: 3600 });
+    await t.open(SOURCE);
+    const stream: Stream = { name: 'retry', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'incremental', cursorField: ['id'] };
+    const reads: unknown[] = [];
+    let killed = false;
+    const kit = defineKit<Record<string, never>>({
+      name: 'counter',
+      version: '0.0.0',
+      config: z.object({}),
+      check: async () => undefined,
+      discover: async () => [stream],
+      async *read(_ctx, _c, _s, from): AsyncIterable<Batch> {
+        const start = typeof from === 'number' ? from : 0;
+        reads.push(from);
+        for (let i = start + 1; i <= 100; i += 10) {
+          if (i === 51 && !killed) {
+            // 50 rows in: 30 committed, 20 in the open transaction; the warehouse connection dies
+            killed = true;
+            await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'datakit-test-retry' AND state <> 'idle'");
+          }
+          yield { rows: Array.from({ length: 10 }, (_, j) => [BigInt(i + j)]), checkpoint: i + 9 };
+        }
+      },
+    });
+    const logger = pino({ level: 'silent' });
+    const runtime = { ...runtimeSettings.parse({ batchSize: 10, maxRetries: 2 }), progressIntervalMs: 60_000 };
+    try {
+      const [report] = await runStreams({
+        kit,
+        config: {},
+        runtime,
+        ctx: { logger, signal: new AbortController().signal, batchSize: 10, runId: 'retry-run' },
+        target: t,
+        run: { source: SOURCE, runId: 'retry-run', loadedAtMicros: 0n, logger },
+        streams: [stream],
+        states: {},
+        metrics: new RunMetrics(),
+      });
+      expect(report?.error).toBeUndefined();
+      expect(report).toMatchObject({ status: 'succeeded', rows: 100 });
+      expect(reads).toEqual([undefined, 30]); // the second read starts after the committed checkpoint
+      const ids = await db.query<{ id: string }>('SELECT id FROM bronze.br_retry ORDER BY id');
+      expect(ids.rows.map((x) => Number(x.id))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect((await state('retry'))?.kit).toBe(100);
+    } finally {
+      await t.close();
+    }
   });
 
   it('streams a large batch through COPY in chunks', async () => {

@@ -51,9 +51,9 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 }
 
 /**
- * Node's flags for a 256 MB heap as the image's entrypoint gives them in a memory-limited container
- * (`docker/entrypoint.sh`): the old space, and 16 MB semi-spaces — Node 24's default young generation
- * alone adds ~150 MB of RSS on a busy stream.
+ * Node's flags for a 256 MB old space with the young generation bounded, as the image's entrypoint
+ * bounds it in a memory-limited container (`docker/entrypoint.sh`: 16 MB semi-spaces in a 256–511 Mi
+ * pod) — Node 24's default young generation alone adds ~130 MB of RSS on a busy stream.
  */
 export const BOUNDED_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
 

@@ -21,7 +21,7 @@ import { columnsMetadata, encodingSchema, parquetSchema } from './schema.js';
 
 /** Options of {@link ParquetFileWriter}. */
 export interface ParquetFileOptions {
-  /** Rows per row group; bounds the rows held in memory. @default 65536 */
+  /** Rows per row group; bounds the rows held in memory. @default 16384 */
   rowGroupRows?: number;
   /** Page compression. @default 'zstd' */
   compression?: ParquetCompression;
@@ -35,7 +35,7 @@ export interface FinishedFile {
 }
 
 /** The default rows per row group. */
-export const DEFAULT_ROW_GROUP_ROWS = 65_536;
+export const DEFAULT_ROW_GROUP_ROWS = 16_384;
 
 /** The hidden temp name a file is written under: `dir/.part-000001.parquet.tmp`. */
 export function tempPathOf(path: string): string {

@@ -43,7 +43,7 @@ export interface ParquetTargetOptions {
   rollRows?: number;
   /** Encoded bytes per file before the next one starts. @default 268435456 (256 MiB) */
   rollBytes?: number;
-  /** Rows per row group: bounds the rows held in memory. @default 65536 */
+  /** Rows per row group: bounds the rows held in memory. @default 16384 */
   rowGroupRows?: number;
   /** Page compression. @default 'zstd' */
   compression?: ParquetCompression;

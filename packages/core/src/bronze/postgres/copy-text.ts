@@ -30,8 +30,13 @@ class BadValue extends Error {}
 /** `String.prototype.isWellFormed` (ES2024, Node ≥ 20), not yet in the es2023 lib. */
 type WellFormed = string & { isWellFormed(): boolean };
 
+/** What makes a string need a second look: an escape, or any surrogate (paired or not). */
+const ESCAPE_OR_SURROGATE = /[\\\t\n\r\uD800-\uDFFF]/;
+
 function text(v: unknown): string {
   if (typeof v !== 'string') throw new BadValue(`expected a string, got ${kind(v)}`);
+  // one scan for the common case: nothing to escape and no surrogate at all
+  if (!ESCAPE_OR_SURROGATE.test(v)) return v;
   // a lone surrogate would silently become U+FFFD in UTF-8: refuse instead of changing the value
   if (!(v as WellFormed).isWellFormed()) throw new BadValue('string holds an unpaired UTF-16 surrogate');
   return escapeCopyText(v);
@@ -70,7 +75,8 @@ function decimal(scale: number): FieldEncoder {
   return (v) => {
     const s = text(v);
     const dot = s.indexOf('.');
-    if (dot >= 0) {
+    // at most `scale` characters after the point: nothing to check (the common case)
+    if (dot >= 0 && s.length - dot - 1 > scale) {
       const frac = s.slice(dot + 1).replace(/[eE].*$/, '');
       if (frac.length > scale && /[1-9]/.test(frac.slice(scale))) throw new BadValue(`decimal has more than ${scale} fractional digits`);
     }
@@ -119,12 +125,33 @@ function encoderFor(type: LogicalType): FieldEncoder {
   }
 }
 
+/**
+ * The encoder remembering its last value: the metadata columns hold one value for a whole run, and
+ * sources repeat values in runs (a status, a day). Only primitives are remembered (a string,
+ * number or bigint compares by value, 0 and -0 apart, so a hit is always the same text); a Uint8Array is encoded
+ * every time, since its bytes could change under the same reference.
+ */
+function remembering(encode: FieldEncoder): FieldEncoder {
+  let last: unknown;
+  let lastText: string | undefined;
+  return (v) => {
+    // `===` but for 0 and -0, which print differently
+    if (v === last && lastText !== undefined && (v !== 0 || Object.is(v, last))) return lastText;
+    const t = encode(v);
+    if (typeof v !== 'object') {
+      last = v;
+      lastText = t;
+    }
+    return t;
+  };
+}
+
 /** Field encoders for columns: a `warehouseType` column takes a string as its type's input form. */
 export function copyEncoders(columns: readonly Column[]): FieldEncoder[] {
   return columns.map((c) => {
     const base = encoderFor(c.type);
-    if (!c.warehouseType) return base;
-    return (v) => (typeof v === 'string' ? text(v) : base(v));
+    if (!c.warehouseType) return remembering(base);
+    return remembering((v) => (typeof v === 'string' ? text(v) : base(v)));
   });
 }
 
@@ -133,39 +160,55 @@ export function copyEncoders(columns: readonly Column[]): FieldEncoder[] {
  * large batch is never one giant string. `table` names the target in errors; `onBytes` counts what
  * was produced. A value that cannot be
  * written exactly throws `DATA.INVALID_RECORD` naming the row (1-based in the batch) and column.
+ *
+ * Each row's line is encoded straight into the chunk's buffer (a line is a small string to flatten;
+ * one 64 KiB string of ropes costs a third more).
  */
 export function* copyTextChunks(rows: readonly unknown[][], columns: readonly Column[], encoders: readonly FieldEncoder[], table: string, onBytes: (n: number) => void): Generator<Buffer> {
   const width = columns.length;
-  let buf = '';
+  // room for one more line of up to a quarter chunk, at 3 UTF-8 bytes per UTF-16 unit
+  const capacity = COPY_CHUNK_BYTES + (3 * COPY_CHUNK_BYTES) / 4;
+  let chunk = Buffer.allocUnsafe(capacity);
+  let used = 0;
+  const flush = (): Buffer => {
+    const out = chunk.subarray(0, used);
+    onBytes(used);
+    chunk = Buffer.allocUnsafe(capacity);
+    used = 0;
+    return out;
+  };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `${table}: row ${r + 1} has ${row.length} values for ${width} columns`);
+    let line = '';
     for (let c = 0; c < width; c++) {
-      if (c > 0) buf += '\t';
       const v = row[c];
-      if (v === null || v === undefined) {
-        buf += '\\N';
+      let field: string;
+      if (v === null || v === undefined) field = '\\N';
+      else {
+        try {
+          field = encoders[c]!(v);
+        } catch (e) {
+          if (!(e instanceof BadValue) && !(e instanceof RangeError)) throw e;
+          const col = columns[c]!;
+          throw new DatakitError('DATA.INVALID_RECORD', `${table}: cannot write a ${typeName(col.type)} value: ${e.message}`, { where: { record: r + 1, column: col.name } });
+        }
+      }
+      line = c > 0 ? `${line}\t${field}` : field;
+    }
+    line += '\n';
+    if (used + 3 * line.length > capacity) {
+      if (used > 0) yield flush();
+      if (3 * line.length > capacity) {
+        // a line larger than a chunk (a big text or bytea value) goes out on its own
+        const big = Buffer.from(line, 'utf8');
+        onBytes(big.length);
+        yield big;
         continue;
       }
-      try {
-        buf += encoders[c]!(v);
-      } catch (e) {
-        if (!(e instanceof BadValue) && !(e instanceof RangeError)) throw e;
-        const col = columns[c]!;
-        throw new DatakitError('DATA.INVALID_RECORD', `${table}: cannot write a ${typeName(col.type)} value: ${e.message}`, { where: { record: r + 1, column: col.name } });
-      }
     }
-    buf += '\n';
-    if (buf.length >= COPY_CHUNK_BYTES) {
-      const chunk = Buffer.from(buf, 'utf8');
-      onBytes(chunk.length);
-      yield chunk;
-      buf = '';
-    }
+    used += chunk.write(line, used);
+    if (used >= COPY_CHUNK_BYTES) yield flush();
   }
-  if (buf.length) {
-    const chunk = Buffer.from(buf, 'utf8');
-    onBytes(chunk.length);
-    yield chunk;
-  }
+  if (used > 0) yield flush();
 }

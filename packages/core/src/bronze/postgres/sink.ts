@@ -1,20 +1,28 @@
 /**
- * One stream written into the warehouse. A `write` with a checkpoint is one transaction: `COPY` of
- * its rows, then the state row upsert, then `COMMIT` — data and state move together or not at all.
+ * One stream written into the warehouse. Data and state move together or not at all: a transaction
+ * holds one `COPY` of its rows, then the state row upsert, then `COMMIT`.
  *
- * Rows written without a checkpoint are not a resume point: their `COPY` runs inside a transaction
- * that stays open until the next checkpoint (or `commit()`/`finish()`) commits it together with the
- * state, so a crash in between loses them instead of storing rows that a re-read would double.
+ * The `COPY` stays open across batches: each `write` streams its rows into it (with the socket's
+ * backpressure), and the transaction commits — ending the `COPY`, upserting the state with the last
+ * checkpoint, `COMMIT` — once a checkpointed batch brings it to `commitRows` rows or `commitMs` of
+ * age, and at `commit()`/`finish()`. One `COPY` per batch instead cost a round trip to an idle
+ * server per batch (the server drains what is in flight while this side waits): 2M rows of 10,000
+ * per batch ran at 92–96k rows/s that way, 105k+ with one per transaction.
+ *
+ * Rows written since the last commit are not stored: a crash loses them with the open transaction
+ * and the next run re-reads them from the stored checkpoint, so nothing doubles. When this sink
+ * fails, it rolls the transaction back and `result().rows` drops to what is committed; the runner
+ * then resumes from the stored checkpoint.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { DatakitError, isDatakitError } from '../../errors.js';
 import { quoteIdent } from '../../naming.js';
 import type { Column, Row, StreamState } from '../../types.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
-import { copyEncoders, copyTextChunks, COPY_CHUNK_BYTES, type FieldEncoder } from './copy-text.js';
+import { copyEncoders, copyTextChunks, type FieldEncoder } from './copy-text.js';
 import { isConnectionError, mapCopyError, mapPgError, type Scrub } from './errors.js';
 import { commentSql } from './generation.js';
 import { addColumnsSql, columnIdent, copySql, displayName, qualified } from './sql.js';
@@ -37,18 +45,40 @@ export interface PostgresSinkSetup {
   kit: StreamState | undefined;
   /** Staging table created by this sink (dropped by `abort()` when nothing was committed into it). */
   created: boolean;
+  /** Rows after which a checkpointed batch commits the transaction. */
+  commitRows: number;
+  /** Age (ms) after which a checkpointed batch commits the transaction. */
+  commitMs: number;
   /** Called once the sink is finished or aborted. */
   onDone: () => void;
+}
+
+/** Errors of a connection between statements: the next statement on it fails and says why. */
+const ignoreIdleError = (): void => undefined;
+
+/** The transaction's open `COPY`: rows stream into it until the commit ends it. */
+interface OpenCopy {
+  stream: Writable;
+  /** Settles when the server has answered the end of the COPY (or it failed). */
+  ended: Promise<void>;
+  /** Set once the COPY failed. */
+  failed?: { error: unknown };
 }
 
 /** The warehouse {@link StreamSink}: see the module comment for the transaction rules. */
 export class PostgresStreamSink implements StreamSink {
   private columns: Column[];
   private encoders: FieldEncoder[];
-  /** The client of the open transaction holding rows without a checkpoint. */
+  /** The client of the open transaction (rows not committed yet). */
   private client: pg.PoolClient | undefined;
+  private copying: OpenCopy | undefined;
+  /** When the open transaction began (ms). */
+  private began = 0;
   private seq: number;
+  /** The last checkpoint committed. */
   private kit: StreamState | undefined;
+  /** The checkpoint the open transaction commits with, when a batch brought one. */
+  private next: { kit: StreamState | undefined } | undefined;
   private stored: StoredStreamState | undefined;
   private committedRows = 0;
   private pendingRows = 0;
@@ -83,7 +113,12 @@ export class PostgresStreamSink implements StreamSink {
       }
       this.pendingRows += rows.length;
     }
-    if (next) await this.commitTransaction(this.staged ? 'staging' : 'live', next);
+    if (next) {
+      this.next = next;
+      if (this.pendingRows >= this.s.commitRows || Date.now() - this.began >= this.s.commitMs || !rows.length) {
+        await this.commitTransaction(this.staged ? 'staging' : 'live');
+      }
+    }
   }
 
   async evolve(columns: Column[]): Promise<void> {
@@ -94,6 +129,7 @@ export class PostgresStreamSink implements StreamSink {
       // inside the open transaction, if any: another connection's ALTER would wait for it forever
       const q = this.client ?? this.s.pool;
       try {
+        await this.endCopy();
         await q.query(addColumnsSql(this.s.schema, this.s.table, added));
       } catch (e) {
         if (this.client) await this.rollback(e);
@@ -106,17 +142,17 @@ export class PostgresStreamSink implements StreamSink {
 
   async commit(): Promise<void> {
     this.assertOpen();
-    if (this.client) await this.commitTransaction(this.staged ? 'staging' : 'live', {});
+    if (this.client) await this.commitTransaction(this.staged ? 'staging' : 'live');
   }
 
   async finish(): Promise<SinkResult> {
     this.assertOpen();
     if (!this.staged) {
-      if (this.client) await this.commitTransaction('live', {});
+      if (this.client) await this.commitTransaction('live');
     } else {
       const client = this.client ?? (await this.begin());
       const { schema, table, live } = this.s;
-      await this.commitTransaction('live', {}, async () => {
+      await this.commitTransaction('live', async () => {
         // one transaction: readers block on the lock, then see the new table — never none, never half
         await client.query(`DROP TABLE IF EXISTS ${qualified(schema, live)}`);
         await client.query(`ALTER TABLE ${qualified(schema, table)} RENAME TO ${quoteIdent(live)}`);
@@ -132,9 +168,11 @@ export class PostgresStreamSink implements StreamSink {
     this.end();
     if (this.client) {
       // destroying the connection rolls the transaction back on the server and cannot hang on a dead socket
-      this.client.release(true);
+      this.release(this.client, true);
       this.client = undefined;
     }
+    this.copying = undefined;
+    this.next = undefined;
     this.pendingRows = 0;
     this.pendingBytes = 0;
     if (this.s.created && this.stored?.generation !== this.s.generation) {
@@ -173,26 +211,62 @@ export class PostgresStreamSink implements StreamSink {
       client.release(true);
       throw mapPgError(e, this.s.scrub, 'starting a transaction');
     }
+    // the transaction stays open while the next batch is read: a connection lost in between is
+    // reported by the next statement, not as an 'error' event nobody listens to
+    client.on('error', ignoreIdleError);
     this.client = client;
+    this.began = Date.now();
     return client;
   }
 
+  /** Give the client back to the pool (`destroy` when its connection is unusable). */
+  private release(client: pg.PoolClient, destroy = false): void {
+    client.off('error', ignoreIdleError);
+    client.release(destroy);
+  }
+
+  /** Stream `rows` into the transaction's COPY (opened on first use), waiting out backpressure. */
   private async copy(client: pg.PoolClient, rows: Row[]): Promise<void> {
     const { schema, table } = this.s;
-    const sql = copySql(schema, table, this.columns);
-    const label = displayName(schema, table);
-    const chunks = copyTextChunks(rows, this.columns, this.encoders, label, (n) => (this.pendingBytes += n));
-    const source = Readable.from(chunks, { objectMode: false, highWaterMark: COPY_CHUNK_BYTES });
-    await pipeline(source, client.query(copyStreams.from(sql)));
+    let open = this.copying;
+    if (!open) {
+      const stream: Writable = client.query(copyStreams.from(copySql(schema, table, this.columns)));
+      const ended = finished(stream);
+      const copy: OpenCopy = { stream, ended };
+      // awaited by endCopy(); the failure is also kept, since pg-copy-streams emits it without
+      // destroying the stream (a later write would then hit a closed connection)
+      ended.catch((e: unknown) => (copy.failed ??= { error: e }));
+      open = this.copying = copy;
+    }
+    const { stream, ended } = open;
+    for (const chunk of copyTextChunks(rows, this.columns, this.encoders, displayName(schema, table), (n) => (this.pendingBytes += n))) {
+      if (open.failed) break;
+      if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
+    }
+    // the server's answer to an earlier chunk (a value it refused, a lost connection)
+    if (open.failed) throw open.failed.error;
+  }
+
+  /** End the open COPY and wait for the server to accept it. */
+  private async endCopy(): Promise<void> {
+    const open = this.copying;
+    if (!open) return;
+    this.copying = undefined;
+    open.stream.end();
+    try {
+      await open.ended;
+    } catch (e) {
+      throw mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent));
+    }
   }
 
   /**
-   * Upsert the state (after `before`, if given) with the new checkpoint (if given), COMMIT, release
-   * the client. The sink's checkpoint and counters move only once COMMIT succeeded.
+   * End the COPY, upsert the state (after `before`, if given) with the latest checkpoint, COMMIT,
+   * release the client. The sink's checkpoint and counters move only once COMMIT succeeded.
    */
-  private async commitTransaction(phase: StoredStreamState['phase'], next: { kit?: StreamState }, before?: () => Promise<void>): Promise<void> {
+  private async commitTransaction(phase: StoredStreamState['phase'], before?: () => Promise<void>): Promise<void> {
     const client = this.client ?? (await this.begin());
-    const kit = 'kit' in next ? next.kit : this.kit;
+    const kit = this.next ? this.next.kit : this.kit;
     // every commit counts, except a swap that carries no rows
     const seq = this.seq + (this.pendingRows > 0 || !before ? 1 : 0);
     const state: StoredStreamState = {
@@ -205,6 +279,7 @@ export class PostgresStreamSink implements StreamSink {
       columns: this.columns.map((c) => c.name),
     };
     try {
+      await this.endCopy();
       if (before) await before();
       await upsertState(client, this.s.schema, this.s.params.run.source, this.s.params.stateKey, state);
       await client.query('COMMIT');
@@ -212,8 +287,9 @@ export class PostgresStreamSink implements StreamSink {
       await this.rollback(e);
       throw isDatakitError(e) ? e : mapPgError(e, this.s.scrub, `committing ${this.output}`);
     }
-    client.release();
+    this.release(client);
     this.client = undefined;
+    this.next = undefined;
     this.seq = seq;
     this.kit = kit;
     this.stored = state;
@@ -226,19 +302,23 @@ export class PostgresStreamSink implements StreamSink {
   /** Roll the open transaction back and forget its rows; a broken connection is discarded. */
   private async rollback(cause?: unknown): Promise<void> {
     const client = this.client;
+    const copying = this.copying;
     this.client = undefined;
+    this.copying = undefined;
+    this.next = undefined;
     this.pendingRows = 0;
     this.pendingBytes = 0;
     if (!client) return;
-    if (cause !== undefined && isConnectionError(cause)) {
-      client.release(true);
+    // a COPY still open (or failed half-way) leaves the connection mid-protocol: drop it
+    if (copying || (cause !== undefined && isConnectionError(cause))) {
+      this.release(client, true);
       return;
     }
     try {
       await client.query('ROLLBACK');
-      client.release();
+      this.release(client);
     } catch {
-      client.release(true);
+      this.release(client, true);
     }
   }
 }

@@ -25,6 +25,10 @@ export interface PostgresTargetOptions {
   applicationName?: string;
   /** How long to wait for a connection before `BRONZE.UNREACHABLE`. @default 10000 */
   connectTimeoutMs?: number;
+  /** Rows after which a checkpointed batch commits its transaction (see the sink). @default 100000 */
+  commitRows?: number;
+  /** Seconds after which a checkpointed batch commits its transaction. @default 10 */
+  commitSeconds?: number;
 }
 
 /** SQLSTATEs of a concurrent `CREATE … IF NOT EXISTS` that lost the race: the object exists. */
@@ -46,6 +50,8 @@ export class PostgresTarget implements BronzeTarget {
   private readonly schema: string;
   private readonly applicationName: string;
   private readonly connectTimeoutMs: number;
+  private readonly commitRows: number;
+  private readonly commitMs: number;
   private readonly scrub: Scrub;
   private pool: pg.Pool | undefined;
   private readonly sinks = new Set<PostgresStreamSink>();
@@ -69,6 +75,8 @@ export class PostgresTarget implements BronzeTarget {
     this.schema = options.schema ?? 'bronze';
     this.applicationName = options.applicationName ?? 'datakit';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.commitRows = options.commitRows ?? 100_000;
+    this.commitMs = (options.commitSeconds ?? 10) * 1000;
   }
 
   /** Connect, and create the schema and the state table when they are missing. */
@@ -145,7 +153,7 @@ export class PostgresTarget implements BronzeTarget {
       else await ignoreRace(c.query(createTableSql(this.schema, live, columns)));
       return { table: live, generation: stored?.generation ?? newGenerationId(), seq: stored?.seq ?? 0, kit: stored?.kit, created: false };
     });
-    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, ...setup, onDone: () => this.sinks.delete(sink) });
+    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, commitRows: this.commitRows, commitMs: this.commitMs, ...setup, onDone: () => this.sinks.delete(sink) });
     this.sinks.add(sink);
     return sink;
   }

@@ -7,6 +7,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DatakitError } from '../../errors.js';
 import { DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../parquet/compression.js';
+import { DEFAULT_ROW_GROUP_ROWS } from '../parquet/file-writer.js';
 import { newGenerationId } from '../parquet/layout.js';
 import type { BronzeTarget, OpenStreamParams, SourceState, StreamSink } from '../types.js';
 import { parseS3Url, s3Client, s3Error, type S3Location } from './client.js';
@@ -20,7 +21,7 @@ export interface S3TargetOptions {
   rollRows?: number;
   /** Encoded bytes per object before the next one starts. @default 268435456 */
   rollBytes?: number;
-  /** Rows per row group. @default 65536 */
+  /** Rows per row group. @default 16384 */
   rowGroupRows?: number;
   /** Page compression. @default 'zstd' */
   compression?: ParquetCompression;
@@ -95,7 +96,7 @@ export class S3Target implements BronzeTarget {
       ...setup,
       rollRows: this.options.rollRows ?? 1_000_000,
       rollBytes: this.options.rollBytes ?? 256 * 1024 * 1024,
-      rowGroupRows: this.options.rowGroupRows ?? 65_536,
+      rowGroupRows: this.options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
       compression: this.options.compression ?? DEFAULT_PARQUET_COMPRESSION,
       partSize: this.options.partSize ?? 8 * 1024 * 1024,
       onDone: () => this.sinks.delete(sink),

@@ -19,7 +19,7 @@ export const runtimeSettings = z.object({
   exclude: setting(patterns.optional(), { env: 'STREAMS_EXCLUDE', description: 'Stream name patterns to skip.' }),
   parquetRollRows: setting(z.coerce.number().int().positive().default(1_000_000), { env: 'PARQUET_ROLL_ROWS', description: 'Rows per Parquet file before a new one starts (each file is a commit).' }),
   parquetRollBytes: setting(z.coerce.number().int().positive().default(256 * 1024 * 1024), { env: 'PARQUET_ROLL_BYTES', description: 'Bytes per Parquet file before a new one starts.' }),
-  warehouseCommitRows: setting(z.coerce.number().int().positive().default(100_000), { env: 'WAREHOUSE_COMMIT_ROWS', description: 'Warehouse: rows after which a checkpointed batch commits its transaction (data and state together).' }),
+  warehouseCommitRows: setting(z.coerce.number().int().positive().default(1), { env: 'WAREHOUSE_COMMIT_ROWS', description: 'Warehouse: rows after which a checkpointed batch commits its transaction (data and state together); 1 commits every checkpointed batch.' }),
   warehouseCommitSeconds: setting(z.coerce.number().positive().default(10), { env: 'WAREHOUSE_COMMIT_SECONDS', description: 'Warehouse: seconds after which a checkpointed batch commits its transaction.' }),
   parquetRowGroupRows: setting(z.coerce.number().int().positive().default(16_384), { env: 'PARQUET_ROW_GROUP_ROWS', description: 'Rows per Parquet row group (bounds memory).' }),
   parquetCompression: setting(z.enum(PARQUET_COMPRESSIONS).default(DEFAULT_PARQUET_COMPRESSION), { env: 'PARQUET_COMPRESSION', description: 'Parquet page compression: zstd (level 1), snappy, gzip (level 1) or none.' }),

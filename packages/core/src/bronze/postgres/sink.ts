@@ -5,9 +5,9 @@
  * The `COPY` stays open across batches: each `write` streams its rows into it (with the socket's
  * backpressure), and the transaction commits — ending the `COPY`, upserting the state with the last
  * checkpoint, `COMMIT` — once a checkpointed batch brings it to `commitRows` rows or `commitMs` of
- * age, and at `commit()`/`finish()`. One `COPY` per batch instead cost a round trip to an idle
- * server per batch (the server drains what is in flight while this side waits): 2M rows of 10,000
- * per batch ran at 92–96k rows/s that way, 105k+ with one per transaction.
+ * age, and at `commit()`/`finish()`. The default (`commitRows` 1) commits every checkpointed batch;
+ * fewer, longer transactions cut the time this side waits for the server to drain each `COPY`
+ * (2.4 s → 1.0 s of idle over 2M rows at 100,000 rows per transaction).
  *
  * Rows written since the last commit are not stored: a crash loses them with the open transaction
  * and the next run re-reads them from the stored checkpoint, so nothing doubles. When this sink

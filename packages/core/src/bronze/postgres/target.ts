@@ -25,7 +25,7 @@ export interface PostgresTargetOptions {
   applicationName?: string;
   /** How long to wait for a connection before `BRONZE.UNREACHABLE`. @default 10000 */
   connectTimeoutMs?: number;
-  /** Rows after which a checkpointed batch commits its transaction (see the sink). @default 100000 */
+  /** Rows after which a checkpointed batch commits its transaction (see the sink). @default 1 (every checkpointed batch) */
   commitRows?: number;
   /** Seconds after which a checkpointed batch commits its transaction. @default 10 */
   commitSeconds?: number;
@@ -75,7 +75,7 @@ export class PostgresTarget implements BronzeTarget {
     this.schema = options.schema ?? 'bronze';
     this.applicationName = options.applicationName ?? 'datakit';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.commitRows = options.commitRows ?? 100_000;
+    this.commitRows = options.commitRows ?? 1;
     this.commitMs = (options.commitSeconds ?? 10) * 1000;
   }
 

@@ -109,7 +109,7 @@ export class PostgresStreamSink implements StreamSink {
         await this.copy(client, rows);
       } catch (e) {
         await this.rollback(e);
-        throw mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent));
+        throw this.copyError(e);
       }
       this.pendingRows += rows.length;
     }
@@ -247,6 +247,11 @@ export class PostgresStreamSink implements StreamSink {
     if (open.failed) throw open.failed.error;
   }
 
+  /** A COPY failure as the error to throw (a refused value becomes `DATA.INVALID_RECORD`). */
+  private copyError(e: unknown): DatakitError {
+    return mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent));
+  }
+
   /** End the open COPY and wait for the server to accept it. */
   private async endCopy(): Promise<void> {
     const open = this.copying;
@@ -256,7 +261,7 @@ export class PostgresStreamSink implements StreamSink {
     try {
       await open.ended;
     } catch (e) {
-      throw mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent));
+      throw this.copyError(e);
     }
   }
 

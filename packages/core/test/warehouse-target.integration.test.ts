@@ -95,7 +95,8 @@ describe('warehouse target', () => {
     expect(await state('orders')).toMatchObject({ phase: 'staging', seq: 1, kit: { page: 1 }, columns: ['id', 'note'] });
     const result = await sink.finish();
     expect(result).toMatchObject({ rows: 3, outputs: ['bronze.br_orders'], stored: { phase: 'live', seq: 1, kit: { page: 1 } } });
-    expect(result.bytes).toBe(Buffer.byteLength('1\trow 1\n2\trow 2\n3\trow 3\n'));
+    // binary COPY: a 19-byte signature, per row a field count (2) and each field's length (4) and bytes, a 2-byte trailer
+    expect(result.bytes).toBe(19 + 3 * (2 + 4 + 4 + 4 + 'row 1'.length) + 2);
     expect(await count('br_orders')).toBe(3);
     expect(await stagingTables('orders')).toEqual([]);
     expect(await state('orders')).toEqual(result.stored);
@@ -180,10 +181,12 @@ describe('warehouse target', () => {
     const before = await state('atomic');
     const table = (await stagingTables('atomic'))[0]!;
 
-    // the server rejects row 3 of the COPY: an integer out of range
-    const bad = sink.write([...rowsOf(3, 2), [2 ** 31, 'too big']], { p: 2 }, true);
-    await expect(bad).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 3, column: 'id' } });
-    await expect(bad).rejects.toThrow(/bronze\."_stg_atomic_.*": value "2147483648" is out of range for type integer/);
+    // the server rejects row 3 of the COPY: text holding a NUL byte
+    const bad = sink.write([...rowsOf(3, 2), [5, 'nul \u0000 inside']], { p: 2 }, true);
+    await expect(bad).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 3, column: 'note' } });
+    await expect(bad).rejects.toThrow(/bronze\."_stg_atomic_.*": invalid byte sequence for encoding "UTF8": 0x00/);
+    // this side refuses an integer out of range before sending it
+    await expect(sink.write([...rowsOf(3, 2), [2 ** 31, 'too big']], { p: 2 }, true)).rejects.toMatchObject({ code: 'DATA.INVALID_RECORD', where: { record: 3, column: 'id' }, message: expect.stringMatching(/2147483648 is out of the integer range/) });
     // the state cannot be stored (jsonb refuses \u0000): the COPY before it is rolled back too
     await expect(sink.write(rowsOf(3, 2), { p: 'nul\u0000' }, true)).rejects.toMatchObject({ code: 'BRONZE.WRITE_FAILED' });
     expect(await count(table)).toBe(2);

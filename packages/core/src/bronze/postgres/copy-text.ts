@@ -25,7 +25,8 @@ export function escapeCopyText(s: string): string {
   return NEEDS_ESCAPE.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
 }
 
-class BadValue extends Error {}
+/** A value its column cannot hold exactly (the message says why). */
+export class BadValue extends Error {}
 
 /** `String.prototype.isWellFormed` (ES2024, Node ≥ 20), not yet in the es2023 lib. */
 type WellFormed = string & { isWellFormed(): boolean };
@@ -84,7 +85,8 @@ function decimal(scale: number): FieldEncoder {
   };
 }
 
-function kind(v: unknown): string {
+/** What a value is, for messages. */
+export function kind(v: unknown): string {
   if (v === null) return 'null';
   if (v instanceof Uint8Array) return 'Uint8Array';
   return typeof v === 'number' && !Number.isSafeInteger(v) && Number.isFinite(v) && Number.isInteger(v) ? 'an unsafe integer number' : typeof v;
@@ -156,6 +158,20 @@ export function copyEncoders(columns: readonly Column[]): FieldEncoder[] {
 }
 
 /**
+ * What an encoder's failure on row `r` (0-based) of a batch becomes: a value it refused is
+ * `DATA.INVALID_RECORD` naming the row (1-based) and column; anything else stays as it is.
+ */
+export function invalidValue(e: unknown, table: string, r: number, col: Column): unknown {
+  if (!(e instanceof BadValue) && !(e instanceof RangeError)) return e;
+  return new DatakitError('DATA.INVALID_RECORD', `${table}: cannot write a ${typeName(col.type)} value: ${e.message}`, { where: { record: r + 1, column: col.name } });
+}
+
+/** A row whose width is not the columns' (a runner bug, never data). */
+export function rowWidthError(table: string, r: number, got: number, width: number): DatakitError {
+  return new DatakitError('INTERNAL.ERROR', `${table}: row ${r + 1} has ${got} values for ${width} columns`);
+}
+
+/**
  * The COPY text of `rows` as UTF-8 chunks of about {@link COPY_CHUNK_BYTES}, produced lazily so a
  * large batch is never one giant string. `table` names the target in errors; `onBytes` counts what
  * was produced. A value that cannot be
@@ -179,7 +195,7 @@ export function* copyTextChunks(rows: readonly unknown[][], columns: readonly Co
   };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
-    if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `${table}: row ${r + 1} has ${row.length} values for ${width} columns`);
+    if (row.length !== width) throw rowWidthError(table, r, row.length, width);
     let line = '';
     for (let c = 0; c < width; c++) {
       const v = row[c];
@@ -189,9 +205,7 @@ export function* copyTextChunks(rows: readonly unknown[][], columns: readonly Co
         try {
           field = encoders[c]!(v);
         } catch (e) {
-          if (!(e instanceof BadValue) && !(e instanceof RangeError)) throw e;
-          const col = columns[c]!;
-          throw new DatakitError('DATA.INVALID_RECORD', `${table}: cannot write a ${typeName(col.type)} value: ${e.message}`, { where: { record: r + 1, column: col.name } });
+          throw invalidValue(e, table, r, columns[c]!);
         }
       }
       line = c > 0 ? `${line}\t${field}` : field;

@@ -22,7 +22,7 @@ import { DatakitError, isDatakitError } from '../../errors.js';
 import { quoteIdent } from '../../naming.js';
 import type { Column, Row, StreamState } from '../../types.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
-import { copyEncoders, copyTextChunks, type FieldEncoder } from './copy-text.js';
+import { copyFormat, type CopyFormat } from './copy-format.js';
 import { isConnectionError, mapCopyError, mapPgError, type Scrub } from './errors.js';
 import { commentSql } from './generation.js';
 import { addColumnsSql, columnIdent, copySql, displayName, qualified } from './sql.js';
@@ -59,6 +59,7 @@ const ignoreIdleError = (): void => undefined;
 /** The transaction's open `COPY`: rows stream into it until the commit ends it. */
 interface OpenCopy {
   stream: Writable;
+  format: CopyFormat;
   /** Settles when the server has answered the end of the COPY (or it failed). */
   ended: Promise<void>;
   /** Set once the COPY failed. */
@@ -68,7 +69,7 @@ interface OpenCopy {
 /** The warehouse {@link StreamSink}: see the module comment for the transaction rules. */
 export class PostgresStreamSink implements StreamSink {
   private columns: Column[];
-  private encoders: FieldEncoder[];
+  private format: CopyFormat;
   /** The client of the open transaction (rows not committed yet). */
   private client: pg.PoolClient | undefined;
   private copying: OpenCopy | undefined;
@@ -90,7 +91,7 @@ export class PostgresStreamSink implements StreamSink {
 
   constructor(private readonly s: PostgresSinkSetup) {
     this.columns = [...s.params.columns];
-    this.encoders = copyEncoders(this.columns);
+    this.format = copyFormat(this.columns);
     this.seq = s.seq;
     this.kit = s.kit;
     this.stored = s.params.stored;
@@ -137,7 +138,7 @@ export class PostgresStreamSink implements StreamSink {
       }
     }
     this.columns = [...columns];
-    this.encoders = copyEncoders(this.columns);
+    this.format = copyFormat(this.columns);
   }
 
   async commit(): Promise<void> {
@@ -230,16 +231,21 @@ export class PostgresStreamSink implements StreamSink {
     const { schema, table } = this.s;
     let open = this.copying;
     if (!open) {
-      const stream: Writable = client.query(copyStreams.from(copySql(schema, table, this.columns)));
+      const { format } = this;
+      const stream: Writable = client.query(copyStreams.from(copySql(schema, table, this.columns, format.binary)));
       const ended = finished(stream);
-      const copy: OpenCopy = { stream, ended };
+      const copy: OpenCopy = { stream, format, ended };
       // awaited by endCopy(); the failure is also kept, since pg-copy-streams emits it without
       // destroying the stream (a later write would then hit a closed connection)
       ended.catch((e: unknown) => (copy.failed ??= { error: e }));
       open = this.copying = copy;
+      if (format.header) {
+        stream.write(format.header);
+        this.pendingBytes += format.header.length;
+      }
     }
     const { stream, ended } = open;
-    for (const chunk of copyTextChunks(rows, this.columns, this.encoders, displayName(schema, table), (n) => (this.pendingBytes += n))) {
+    for (const chunk of open.format.chunks(rows, displayName(schema, table), (n) => (this.pendingBytes += n))) {
       if (open.failed) break;
       if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
     }
@@ -257,7 +263,10 @@ export class PostgresStreamSink implements StreamSink {
     const open = this.copying;
     if (!open) return;
     this.copying = undefined;
-    open.stream.end();
+    if (open.format.trailer && !open.failed) {
+      open.stream.end(open.format.trailer);
+      this.pendingBytes += open.format.trailer.length;
+    } else open.stream.end();
     try {
       await open.ended;
     } catch (e) {

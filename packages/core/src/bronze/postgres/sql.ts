@@ -82,9 +82,9 @@ export function addColumnsSql(schema: string, table: string, columns: readonly C
   return `ALTER TABLE ${qualified(schema, table)} ${adds}`;
 }
 
-/** `COPY "schema"."table" ("a", "b") FROM STDIN` (text format). */
-export function copySql(schema: string, table: string, columns: readonly Column[]): string {
-  return `COPY ${qualified(schema, table)} (${columns.map((c) => quoteIdent(columnIdent(c))).join(', ')}) FROM STDIN`;
+/** `COPY "schema"."table" ("a", "b") FROM STDIN`, in text format or `(FORMAT binary)`. */
+export function copySql(schema: string, table: string, columns: readonly Column[], binary = false): string {
+  return `COPY ${qualified(schema, table)} (${columns.map((c) => quoteIdent(columnIdent(c))).join(', ')}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`;
 }
 
 /** The column names of a table, in order, or `undefined` when it does not exist. */

@@ -114,8 +114,6 @@ export const decodeUuid: FieldDecoder = (buf, s) => {
   return (out as unknown as SliceableBuffer).latin1Slice(0, 36);
 };
 
-/** Base-10000 digit → its 4 decimal digits, zero-padded. */
-const DIGITS4: string[] = Array.from({ length: 10000 }, (_, i) => String(i).padStart(4, '0'));
 const NUMERIC_NEG = 0x4000;
 const NUMERIC_NAN = 0xc000;
 const NUMERIC_PINF = 0xd000;
@@ -139,24 +137,41 @@ export const decodeNumeric: FieldDecoder = (buf, start) => {
   if (sign === NUMERIC_NINF) return '-Infinity';
   if (sign !== 0 && sign !== NUMERIC_NEG) throw new Error(`invalid numeric sign 0x${sign.toString(16)}`);
   const d0 = start + 8;
-  let int = '';
-  if (weight < 0 || ndigits === 0) int = '0';
+  const digit = (i: number): number => (i >= 0 && i < ndigits ? (buf[d0 + 2 * i]! << 8) | buf[d0 + 2 * i + 1]! : 0);
+  // spelled into a scratch buffer and sliced once: one flat string (concatenated pieces leave a
+  // tree of strings that every later reader walks)
+  const need = 2 + (weight >= 0 ? 4 * (weight + 1) : 1) + 1 + dscale + 4;
+  if (numericScratch.length < need) numericScratch = Buffer.alloc(Math.max(need, 2 * numericScratch.length));
+  const out = numericScratch;
+  let o = 0;
+  if (sign === NUMERIC_NEG && ndigits > 0) out[o++] = 0x2d;
+  if (weight < 0 || ndigits === 0) out[o++] = 0x30;
   else {
     // the first base-10000 digit is printed without leading zeros, the others padded to 4
-    for (let i = 0; i <= weight; i++) {
-      const d = i < ndigits ? (buf[d0 + 2 * i]! << 8) | buf[d0 + 2 * i + 1]! : 0;
-      int += i === 0 ? String(d) : DIGITS4[d]!;
-    }
+    const d = digit(0);
+    if (d >= 1000) out[o++] = 0x30 + ((d / 1000) | 0);
+    if (d >= 100) out[o++] = 0x30 + (((d / 100) | 0) % 10);
+    if (d >= 10) out[o++] = 0x30 + (((d / 10) | 0) % 10);
+    out[o++] = 0x30 + (d % 10);
+    for (let i = 1; i <= weight; i++) o = put4(out, o, digit(i));
   }
-  let text = int;
   if (dscale > 0) {
-    let frac = '';
+    out[o++] = 0x2e;
     // fraction digit groups: index weight+1 …; groups before the first stored digit are zeros
-    for (let i = weight + 1; frac.length < dscale; i++) {
-      const d = i >= 0 && i < ndigits ? (buf[d0 + 2 * i]! << 8) | buf[d0 + 2 * i + 1]! : 0;
-      frac += DIGITS4[d]!;
-    }
-    text += '.' + (frac.length === dscale ? frac : frac.slice(0, dscale));
+    const end = o + dscale;
+    for (let i = weight + 1; o < end; i++) o = put4(out, o, digit(i));
+    o = end;
   }
-  return sign === NUMERIC_NEG && ndigits > 0 ? '-' + text : text;
+  return (out as unknown as SliceableBuffer).latin1Slice(0, o);
 };
+
+let numericScratch = Buffer.alloc(256);
+
+/** The 4 zero-padded digits of 0…9999 at `o`; returns the next position. */
+function put4(out: Buffer, o: number, d: number): number {
+  out[o] = 0x30 + ((d / 1000) | 0);
+  out[o + 1] = 0x30 + (((d / 100) | 0) % 10);
+  out[o + 2] = 0x30 + (((d / 10) | 0) % 10);
+  out[o + 3] = 0x30 + (d % 10);
+  return o + 4;
+}

@@ -5,6 +5,7 @@ import { zstdDecompressSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import pino from 'pino';
+import { uuidBytes } from '../src/bronze/parquet/convert.js';
 import {
   DATE_NEG_INFINITY,
   DATE_POS_INFINITY,
@@ -223,5 +224,18 @@ describe('Parquet types', () => {
     expect(err).toBeInstanceOf(DatakitError);
     expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD', where: { column: 'x', record: 7 } });
     expect((err as Error).message).toContain('"x"');
+  });
+});
+
+describe('uuid bytes', () => {
+  it('decodes canonical uuids of either case exactly as a hex decode, and nothing else', () => {
+    for (let k = 0; k < 2000; k++) {
+      const hex = Array.from({ length: 16 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
+      const text = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      const want = Buffer.from(hex, 'hex');
+      expect(Buffer.from(uuidBytes(k % 2 ? text.toUpperCase() : text)!)).toEqual(want);
+    }
+    const bad = ['', 'not-a-uuid', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111', 'a0eebc999c0b-4ef8-bb6d-6bb9bd380a11-', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1}', 'g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1\u0661', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1 '];
+    for (const s of bad) expect({ s, bytes: uuidBytes(s) }).toEqual({ s, bytes: undefined });
   });
 });

@@ -43,11 +43,11 @@ export function requestError(code: ErrorCode, w: RequestWhere, reason: string, o
   });
 }
 
-/** The error for a final HTTP status (after retries and a token refresh). */
-export function statusError(status: number, w: RequestWhere, body: string, statusText = ''): DatakitError {
+/** The error for a final HTTP status (after retries and a token refresh); `authCheck` names the settings of the auth in use. */
+export function statusError(status: number, w: RequestWhere, body: string, statusText = '', authCheck?: string): DatakitError {
   const excerpt = body ? `: ${bodyExcerpt(body)}` : '';
   const head = `HTTP ${status}${statusText ? ` ${statusText}` : ''}${excerpt}`;
-  if (status === 401) return requestError('SOURCE.AUTH_FAILED', w, head, { fix: 'check the credentials (REST_API_KEY, REST_TOKEN, REST_CLIENT_SECRET…)' });
+  if (status === 401) return requestError('SOURCE.AUTH_FAILED', w, head, { fix: `check ${authCheck ?? 'the credentials of the auth type the definition names'}` });
   if (status === 403) return requestError('SOURCE.AUTH_FAILED', w, head, { fix: 'check that the credentials may read this endpoint' });
   if (status === 429 || status === 408 || status >= 500) {
     return requestError('SOURCE.TRANSIENT', w, `${head} (gave up after retries)`, { fix: 'raise MAX_RETRIES or lower rate_limit.requests_per_second' });

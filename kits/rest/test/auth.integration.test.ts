@@ -53,6 +53,20 @@ describe('auth', () => {
     expect(server.oauth.grants).toEqual(['refresh_token', 'refresh_token']);
   });
 
+  it.each([
+    ['an API key', 'apikey', { type: 'api_key', name: 'X-Api-Key' }, { REST_API_KEY: 'wrong-key' }, 'REST_API_KEY', ['REST_TOKEN', 'REST_PASSWORD', 'REST_CLIENT_SECRET']],
+    ['basic auth', 'basic', { type: 'basic', username: CREDENTIALS.user }, { REST_PASSWORD: 'wrong-password' }, 'REST_USERNAME and REST_PASSWORD', ['REST_API_KEY', 'REST_TOKEN', 'REST_CLIENT_SECRET']],
+    ['a bearer token', 'bearer', { type: 'bearer' }, { REST_TOKEN: 'wrong-token' }, 'REST_TOKEN', ['REST_API_KEY', 'REST_PASSWORD', 'REST_CLIENT_SECRET']],
+  ])('names the settings of the auth in use on a 401 with %s, and no secret', async (_name, prefix, auth, env, named, others) => {
+    const config = configFor(writeDefinition({ base_url: server.url, auth, streams: [stream(prefix as string)] }), env as Record<string, string>);
+    const { reports } = await runMemory(config, ['customers']);
+    expect(reports[0]!.error).toMatchObject({ code: 'SOURCE.AUTH_FAILED' });
+    const text = JSON.stringify(reports[0]!.error);
+    expect(text).toContain(`check ${named}`);
+    for (const other of others as string[]) expect(text).not.toContain(other);
+    expect(text).not.toContain(Object.values(env as Record<string, string>)[0]);
+  });
+
   it('fails with SOURCE.AUTH_FAILED when a 401 persists after the refresh', async () => {
     server.inject('/secure/offset/customers', { status: 401, body: '{"error":"nope"}' }, 5);
     const config = configFor(writeDefinition({ base_url: server.url, auth: oauth(), streams: [stream('secure')] }), { REST_CLIENT_ID: CREDENTIALS.clientId, REST_CLIENT_SECRET: CREDENTIALS.clientSecret });

@@ -29,13 +29,16 @@ export interface Authenticator {
   invalidate(): void;
   /** Query parameters that carry secrets (masked in logged URLs). */
   readonly secretParams: string[];
+  /** What to check when the API answers 401: the settings of this auth type. */
+  readonly check: string;
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** Build the authenticator of a definition's `auth` (secrets already filled from settings). */
 export function createAuth(def: AuthDefinition, baseUrl: string, post: TokenPost, logger: Logger): Authenticator {
-  const fixed = (headers: Record<string, string>, query: Record<string, string> = {}): Authenticator => ({
+  const fixed = (check: string, headers: Record<string, string>, query: Record<string, string> = {}): Authenticator => ({
+    check,
     canRefresh: false,
     secretParams: Object.keys(query),
     invalidate: () => undefined,
@@ -46,17 +49,18 @@ export function createAuth(def: AuthDefinition, baseUrl: string, post: TokenPost
   });
   switch (def.type) {
     case 'none':
-      return fixed({});
+      return fixed('the definition: it has no auth, and the API wants credentials', {});
     case 'api_key': {
       const value = `${def.prefix ?? ''}${def.value ?? ''}`;
-      return def.in === 'query' ? fixed({}, { [def.name]: value }) : fixed({ [def.name]: value });
+      const check = `REST_API_KEY (or auth.value in the definition), sent as ${def.in === 'query' ? 'query parameter' : 'header'} ${def.name}`;
+      return def.in === 'query' ? fixed(check, {}, { [def.name]: value }) : fixed(check, { [def.name]: value });
     }
     case 'bearer':
-      return fixed({ Authorization: `Bearer ${def.token ?? ''}` });
+      return fixed('REST_TOKEN (or auth.token in the definition)', { Authorization: `Bearer ${def.token ?? ''}` });
     case 'basic':
-      return fixed({ Authorization: basic(def.username ?? '', def.password ?? '') });
+      return fixed('REST_USERNAME and REST_PASSWORD', { Authorization: basic(def.username ?? '', def.password ?? '') });
     case 'headers':
-      return fixed(def.headers);
+      return fixed('the auth.headers of the definition', def.headers);
     case 'oauth2_client_credentials':
     case 'oauth2_refresh_token':
       return new OAuth2(def, baseUrl, post, logger);
@@ -66,6 +70,7 @@ export function createAuth(def: AuthDefinition, baseUrl: string, post: TokenPost
 /** OAuth2 (RFC 6749 §4.4 client credentials, §6 refresh token) with proactive refresh. */
 class OAuth2 implements Authenticator {
   readonly canRefresh = true;
+  readonly check: string;
   readonly secretParams: string[] = [];
   private token: { value: string; expiresAt: number } | undefined;
   private inflight: Promise<string> | undefined;
@@ -80,6 +85,7 @@ class OAuth2 implements Authenticator {
   ) {
     this.tokenUrl = new URL(def.token_url, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString();
     this.refreshToken = def.type === 'oauth2_refresh_token' ? def.refresh_token : undefined;
+    this.check = `${def.type === 'oauth2_refresh_token' ? 'REST_CLIENT_ID, REST_CLIENT_SECRET and REST_REFRESH_TOKEN' : 'REST_CLIENT_ID and REST_CLIENT_SECRET'} (the token was refreshed once and still refused), and the scopes`;
   }
 
   async apply(t: AuthTarget): Promise<void> {

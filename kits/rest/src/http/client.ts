@@ -222,7 +222,7 @@ export class HttpClient {
         continue;
       }
       if (req.raw) return { status, headers: resHeaders, text, url, redactedUrl };
-      throw statusError(status, where, text, statusText);
+      throw statusError(status, where, text, statusText, req.auth !== false ? this.auth?.check : undefined);
     }
   }
 

@@ -17,7 +17,7 @@ export async function createTarget(rt: RuntimeSettings): Promise<BronzeTarget> {
   const url = bronzeUrlOf(rt);
   if (/^postgres(ql)?:\/\//i.test(url)) {
     const { postgresTargetFromUrl } = await import('./bronze/postgres/index.js');
-    return postgresTargetFromUrl(url, { commitRows: rt.warehouseCommitRows, commitSeconds: rt.warehouseCommitSeconds });
+    return postgresTargetFromUrl(url, { commitRows: rt.warehouseCommitRows, commitSeconds: rt.warehouseCommitSeconds, copyFormat: rt.warehouseCopyFormat });
   }
   if (/^s3:\/\//i.test(url)) {
     const { s3TargetFromUrl } = await import('./bronze/s3/index.js');

@@ -175,6 +175,21 @@ describe('warehouse target', () => {
     expect(got.rows).toEqual([[1, 'a', null, null], [2, 'b', true, null], [3, 'c', false, 'm']]);
   });
 
+  it('writes COPY text when told to (WAREHOUSE_COPY_FORMAT=text), landing the same rows', async () => {
+    const t = new PostgresTarget(url, { copyFormat: 'text' });
+    try {
+      await t.open(SOURCE);
+      const sink = await t.openStream(params('as_text', { staged: true }));
+      await sink.write(rowsOf(1, 3), { page: 1 }, true);
+      const result = await sink.finish();
+      expect(result.bytes).toBe(Buffer.byteLength('1\trow 1\n2\trow 2\n3\trow 3\n'));
+      const got = await db.query<{ id: number; note: string }>('SELECT id, note FROM bronze.br_as_text ORDER BY id');
+      expect(got.rows).toEqual([1, 2, 3].map((id) => ({ id, note: `row ${id}` })));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('commits data and state together: a failing batch moves neither', async () => {
     const sink = await target.openStream(params('atomic', { staged: true }));
     await sink.write(rowsOf(1, 2), { p: 1 }, true);

@@ -17,8 +17,9 @@ export interface CopyFormat {
   chunks(rows: readonly unknown[][], table: string, onBytes: (n: number) => void): Iterable<Buffer>;
 }
 
-export function copyFormat(columns: readonly Column[]): CopyFormat {
-  const binary = binaryEncoders(columns);
+/** The format of a COPY of `columns`; `textOnly` for servers that take no binary COPY. */
+export function copyFormat(columns: readonly Column[], textOnly = false): CopyFormat {
+  const binary = textOnly ? undefined : binaryEncoders(columns);
   if (binary) {
     return {
       binary: true,

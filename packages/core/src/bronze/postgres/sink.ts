@@ -49,6 +49,8 @@ export interface PostgresSinkSetup {
   commitRows: number;
   /** Age (ms) after which a checkpointed batch commits the transaction. */
   commitMs: number;
+  /** `text` forces the COPY text format (see `copy-format.ts`). */
+  copyFormat: 'auto' | 'text';
   /** Called once the sink is finished or aborted. */
   onDone: () => void;
 }
@@ -91,7 +93,7 @@ export class PostgresStreamSink implements StreamSink {
 
   constructor(private readonly s: PostgresSinkSetup) {
     this.columns = [...s.params.columns];
-    this.format = copyFormat(this.columns);
+    this.format = copyFormat(this.columns, this.s.copyFormat === 'text');
     this.seq = s.seq;
     this.kit = s.kit;
     this.stored = s.params.stored;
@@ -138,7 +140,7 @@ export class PostgresStreamSink implements StreamSink {
       }
     }
     this.columns = [...columns];
-    this.format = copyFormat(this.columns);
+    this.format = copyFormat(this.columns, this.s.copyFormat === 'text');
   }
 
   async commit(): Promise<void> {

@@ -29,6 +29,8 @@ export interface PostgresTargetOptions {
   commitRows?: number;
   /** Seconds after which a checkpointed batch commits its transaction. @default 10 */
   commitSeconds?: number;
+  /** `auto`: binary COPY when every column has a binary form, else text; `text`: always text. @default 'auto' */
+  copyFormat?: 'auto' | 'text';
 }
 
 /** SQLSTATEs of a concurrent `CREATE … IF NOT EXISTS` that lost the race: the object exists. */
@@ -51,6 +53,7 @@ export class PostgresTarget implements BronzeTarget {
   private readonly applicationName: string;
   private readonly connectTimeoutMs: number;
   private readonly commitRows: number;
+  private readonly copyFormat: 'auto' | 'text';
   private readonly commitMs: number;
   private readonly scrub: Scrub;
   private pool: pg.Pool | undefined;
@@ -76,6 +79,7 @@ export class PostgresTarget implements BronzeTarget {
     this.applicationName = options.applicationName ?? 'datakit';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.commitRows = options.commitRows ?? 1;
+    this.copyFormat = options.copyFormat ?? 'auto';
     this.commitMs = (options.commitSeconds ?? 10) * 1000;
   }
 
@@ -153,7 +157,7 @@ export class PostgresTarget implements BronzeTarget {
       else await ignoreRace(c.query(createTableSql(this.schema, live, columns)));
       return { table: live, generation: stored?.generation ?? newGenerationId(), seq: stored?.seq ?? 0, kit: stored?.kit, created: false };
     });
-    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, commitRows: this.commitRows, commitMs: this.commitMs, ...setup, onDone: () => this.sinks.delete(sink) });
+    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, commitRows: this.commitRows, commitMs: this.commitMs, copyFormat: this.copyFormat, ...setup, onDone: () => this.sinks.delete(sink) });
     this.sinks.add(sink);
     return sink;
   }

@@ -192,6 +192,22 @@ describe('warehouse binary COPY', () => {
     expect(some.rows[2]).toMatchObject({ i64: '9007199254740993', f: '5e-324', dec: '9999999999999999999999999999.9999999999' });
   });
 
+  it('sends a field larger than a chunk whole, between small rows', async () => {
+    const columns = [col('id', 'int32'), col('s', 'string'), col('by', 'bytes')];
+    const big = 'ü😀x'.repeat(100_000);
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+    const rows: unknown[][] = [...Array.from({ length: 2000 }, (_, i) => [i, `é${i}`, null]), [2000, big, bytes], [2001, 'z', new Uint8Array([1])]];
+    const chunks = [...copyBinaryChunks(rows, columns, binaryEncoders(columns)!, 't', () => undefined)];
+    expect(chunks.length).toBeGreaterThan(2);
+    await copyInto('big_binary', columns, rows, true);
+    const got = await db.query<{ id: number; s: string; by: Buffer | null }>('SELECT id, s, by FROM public.big_binary WHERE id >= 1999 ORDER BY id');
+    expect(got.rows.map((r) => [r.id, r.s, r.by === null ? null : Buffer.from(r.by).equals(Buffer.from(rows[r.id]![2] as Uint8Array))])).toEqual([
+      [1999, 'é1999', null],
+      [2000, big, true],
+      [2001, 'z', true],
+    ]);
+  });
+
   it('writes numerics byte for byte as numeric_send gives them back', async () => {
     const rnd = random(7);
     const values = [...EDGES.dec!, ...EDGES.num!].map(String);

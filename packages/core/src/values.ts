@@ -232,3 +232,14 @@ export function stringifyExact(value: unknown, space?: number): string {
   const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v.toString()}` : v), space);
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
+
+/** Hex digit values by char code (-1: not a hex digit). */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX_VALUES[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX_VALUES[65 + c] = HEX_VALUES[97 + c] = 10 + c;
+
+/** The value of the hex digit (either case) at `s[i]`, or -1 (not a hex digit, or past the end). */
+export function hexDigitAt(s: string, i: number): number {
+  const c = s.charCodeAt(i); // NaN past the end
+  return c < 128 ? HEX_VALUES[c]! : -1;
+}

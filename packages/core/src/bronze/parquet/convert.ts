@@ -12,7 +12,7 @@
  */
 import { DatakitError } from '../../errors.js';
 import { DATE_NEG_INFINITY, TIMESTAMP_NEG_INFINITY, type Column, isDecimal, typeName } from '../../types.js';
-import { decimalToUnscaled } from '../../values.js';
+import { decimalToUnscaled, hexDigitAt } from '../../values.js';
 import { parquetDecimal } from './schema.js';
 
 /** `-infinity` of a DuckDB DATE (days): `-(2^31 - 1)`. */
@@ -25,11 +25,6 @@ export type ValueConverter = (v: unknown) => unknown;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-/** Hex digit values by char code (-1: not a hex digit). */
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++) HEX[48 + c] = c;
-for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
-
 /**
  * The 16 bytes of a uuid in canonical `8-4-4-4-12` form (either case), or undefined. One pass and
  * one allocation (a regex test, a hyphen-stripping replace and a hex decode cost three).
@@ -40,10 +35,8 @@ export function uuidBytes(s: string): Uint8Array | undefined {
   let i = 0;
   for (let b = 0; b < 16; b++) {
     if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-    const hi = s.charCodeAt(i);
-    const lo = s.charCodeAt(i + 1);
-    const h = hi < 128 ? HEX[hi]! : -1;
-    const l = lo < 128 ? HEX[lo]! : -1;
+    const h = hexDigitAt(s, i);
+    const l = hexDigitAt(s, i + 1);
     if (h < 0 || l < 0) return undefined;
     out[b] = (h << 4) | l;
     i += 2;

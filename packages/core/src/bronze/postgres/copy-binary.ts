@@ -17,6 +17,7 @@ import { type Column, isDecimal, type LogicalType } from '../../types.js';
 import { DATE_NEG_INFINITY, DATE_POS_INFINITY, TIMESTAMP_NEG_INFINITY, TIMESTAMP_POS_INFINITY } from '../../types.js';
 import { BadValue, COPY_CHUNK_BYTES, invalidValue, kind, rowWidthError } from './copy-text.js';
 import { columnSqlType } from './sql.js';
+import { hexDigitAt } from '../../values.js';
 
 /** `PGCOPY\n\377\r\n\0`, flags 0, no header extension. */
 export const COPY_BINARY_HEADER: Buffer = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -183,15 +184,6 @@ const bytea: BinaryEncoder = (w, v) => {
   w.pos += v.byteLength;
 };
 
-/** Hex digit values by char code (-1: not a hex digit). */
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++) HEX[48 + c] = c;
-for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
-const hexDigit = (s: string, i: number): number => {
-  const c = s.charCodeAt(i); // NaN past the end
-  return c < 128 ? HEX[c]! : -1;
-};
-
 /** The 16 bytes of a uuid's text, with the forms `uuid_in` accepts: braces, any case, a hyphen after any 4 digits. */
 const uuid: BinaryEncoder = (w, v) => {
   if (typeof v !== 'string') throw new BadValue(`expected a string, got ${kind(v)}`);
@@ -200,8 +192,8 @@ const uuid: BinaryEncoder = (w, v) => {
   const braces = v.charCodeAt(0) === 0x7b;
   let i = braces ? 1 : 0;
   for (let b = 0; b < 16; b++) {
-    const hi = hexDigit(v, i);
-    const lo = hexDigit(v, i + 1);
+    const hi = hexDigitAt(v, i);
+    const lo = hexDigitAt(v, i + 1);
     if (hi < 0 || lo < 0) throw new BadValue('not a uuid');
     buf[pos + b] = (hi << 4) | lo;
     i += 2;

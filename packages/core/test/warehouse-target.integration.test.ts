@@ -175,6 +175,20 @@ describe('warehouse target', () => {
     expect(got.rows).toEqual([[1, 'a', null, null], [2, 'b', true, null], [3, 'c', false, 'm']]);
   });
 
+  it('switches from binary to text COPY inside one transaction when an added column has no binary form', async () => {
+    const sink = await target.openStream(params('switching', { staged: true }));
+    await sink.write([[1, 'a']], { n: 1 }, true);
+    // binary COPY left open (no checkpoint), then a text-only column (interval given as text input)
+    await sink.write([[2, 'b']], undefined, false);
+    await sink.evolve!([...COLUMNS, { name: 'span', type: 'string', nullable: true, sourceType: 'interval', warehouseType: 'interval' }]);
+    await sink.write([[3, 'c', '1 day 02:00:00']], undefined, false);
+    await sink.write([[4, 'd\twith a tab, escaped in text', '-00:00:00.000001']], { n: 4 }, true);
+    const r = await sink.finish();
+    expect(r).toMatchObject({ rows: 4, stored: { kit: { n: 4 }, columns: ['id', 'note', 'span'] } });
+    const got = await db.query({ text: 'SELECT id, note, span::text FROM bronze.br_switching ORDER BY id', rowMode: 'array' });
+    expect(got.rows).toEqual([[1, 'a', null], [2, 'b', null], [3, 'c', '1 day 02:00:00'], [4, 'd\twith a tab, escaped in text', '-00:00:00.000001']]);
+  });
+
   it('writes COPY text when told to (WAREHOUSE_COPY_FORMAT=text), landing the same rows', async () => {
     const t = new PostgresTarget(url, { copyFormat: 'text' });
     try {

@@ -96,6 +96,8 @@ describe('warehouse helpers', () => {
     expect(parseCopyWhere('COPY br_x, line 7, column a: b: "1"', ['a', 'a: b'])).toEqual({ line: 7, column: 'a: b' });
     expect(parseCopyWhere('COPY br_x, line 2', ['a'])).toEqual({ line: 2 });
     expect(parseCopyWhere('', ['a'])).toEqual({});
+    // a JSON parse error's own context comes first; the COPY line is what counts
+    expect(parseCopyWhere('JSON data, line 1: {not...\nCOPY br_x, line 2, column doc', ['doc'])).toEqual({ line: 2, column: 'doc' });
   });
 
   it('parses state JSON with integers beyond 2^53 as bigint', () => {

@@ -344,12 +344,36 @@ describe('warehouse target', () => {
         .write([[3, 'c', '{not json']], { upTo: 3 }, true)
         .then(() => sink.commit())
         .then(() => undefined, (e: unknown) => e);
-      expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD' });
+      // line 2 of the transaction's COPY is row 1 of the batch that carried it
+      expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 2, record: 1, column: 'doc' } });
       expect(String((err as Error).message)).toMatch(/json/i);
       expect(sink.result()).toMatchObject({ rows: 1, stored: { kit: { upTo: 1 } } });
       await sink.abort();
       const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_refuse ORDER BY id');
       expect(ids.rows.map((x) => x.id)).toEqual([1]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('says when the refused row came in an earlier batch of the open transaction', async () => {
+    const t = new PostgresTarget(url, { applicationName: 'datakit-test-refuse-earlier', commitRows: 1000, commitSeconds: 3600 });
+    await t.open(SOURCE);
+    const columns: Column[] = [...COLUMNS, { name: 'doc', type: 'json', nullable: true, sourceType: 'json' }];
+    try {
+      const sink = await t.openStream(params('refuse_earlier', { staged: false, columns }));
+      await sink.write([[1, 'a', '{"ok":1}'], [2, 'b', '{not json']], { upTo: 2 }, true);
+      // the server's answer arrives while the open transaction takes the next batch
+      await new Promise((r) => setTimeout(r, 100));
+      const err = await sink
+        .write([[3, 'c', '{"ok":3}']], { upTo: 3 }, true)
+        .then(() => sink.commit())
+        .then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 2, column: 'doc' } });
+      expect((err as { where: object }).where).not.toHaveProperty('record');
+      expect(String((err as Error).message)).toContain("line 2 of the open transaction's COPY: a row of an earlier batch, not committed");
+      await sink.abort();
+      expect((await db.query('SELECT 1 FROM bronze.br_refuse_earlier')).rowCount).toBe(0);
     } finally {
       await t.close();
     }

@@ -96,25 +96,37 @@ export function mapPgError(e: unknown, scrub: Scrub, what: string, fallback: Err
 
 /**
  * Map an error of a `COPY` into `table`: SQLSTATE class 22 (data exception) becomes
- * `DATA.INVALID_RECORD` with the line (1-based row of the batch) and column from the error's `where`.
+ * `DATA.INVALID_RECORD` with the line (1-based row of the `COPY`) and column from the error's
+ * `where`. A `COPY` can span batches: `rowsBefore` rows of earlier batches went into it before the
+ * batch being written, so a line past them is `record` (1-based) of that batch, and a line within
+ * them is said to be in an earlier batch of the open transaction.
  */
-export function mapCopyError(e: unknown, scrub: Scrub, table: string, columnNames: readonly string[]): DatakitError {
+export function mapCopyError(e: unknown, scrub: Scrub, table: string, columnNames: readonly string[], rowsBefore = 0): DatakitError {
   if (isDatakitError(e)) return e;
   const f = fields(e);
   if (!f.code?.startsWith('22')) return mapPgError(e, scrub, `COPY into ${table}`);
   const where = parseCopyWhere(f.where ?? '', columnNames);
-  return new DatakitError('DATA.INVALID_RECORD', `${table}: ${scrub(messageOf(f))}`, {
+  const record = where.line !== undefined && where.line > rowsBefore ? where.line - rowsBefore : undefined;
+  const earlier = where.line !== undefined && record === undefined ? ` (line ${where.line} of the open transaction's COPY: a row of an earlier batch, not committed)` : '';
+  return new DatakitError('DATA.INVALID_RECORD', `${table}: ${scrub(messageOf(f))}${earlier}`, {
     cause: scrubCause(e, scrub),
-    where: { ...(where.line !== undefined ? { line: where.line } : {}), ...(where.column !== undefined ? { column: where.column } : {}) },
+    where: {
+      ...(where.line !== undefined ? { line: where.line } : {}),
+      ...(record !== undefined ? { record } : {}),
+      ...(where.column !== undefined ? { column: where.column } : {}),
+    },
   });
 }
 
 /**
- * Line and column of a COPY error context: `COPY br_orders, line 3, column amount: "abc"`.
- * Column names may contain `: ` or `, `, so the longest known column name after `column ` wins.
+ * Line and column of a COPY error context: `COPY br_orders, line 3, column amount: "abc"`. The
+ * context lists the innermost first (a JSON parse error adds `JSON data, line 1: …` above it), so
+ * only the `COPY …` line counts. Column names may contain `: ` or `, `, so the longest known column
+ * name after `column ` wins.
  */
-export function parseCopyWhere(where: string, columnNames: readonly string[]): { line?: number; column?: string } {
-  const m = /\bline (\d+)(?:, column )?/.exec(where);
+export function parseCopyWhere(whereText: string, columnNames: readonly string[]): { line?: number; column?: string } {
+  const where = whereText.split('\n').findLast((l) => l.startsWith('COPY ')) ?? '';
+  const m = /, line (\d+)(?:, column )?/.exec(where);
   if (!m) return {};
   const out: { line?: number; column?: string } = { line: Number(m[1]) };
   if (m[0].endsWith('column ')) {

@@ -66,6 +66,9 @@ interface OpenCopy {
   ended: Promise<void>;
   /** Set once the COPY failed. */
   failed?: { error: unknown };
+  /** Rows written into it, and how many of them came before the batch being written. */
+  rows: number;
+  batchStart: number;
 }
 
 /** The warehouse {@link StreamSink}: see the module comment for the transaction rules. */
@@ -111,8 +114,9 @@ export class PostgresStreamSink implements StreamSink {
       try {
         await this.copy(client, rows);
       } catch (e) {
+        const error = this.copyError(e, this.copying);
         await this.rollback(e);
-        throw this.copyError(e);
+        throw error;
       }
       this.pendingRows += rows.length;
     }
@@ -236,7 +240,7 @@ export class PostgresStreamSink implements StreamSink {
       const { format } = this;
       const stream: Writable = client.query(copyStreams.from(copySql(schema, table, this.columns, format.binary)));
       const ended = finished(stream);
-      const copy: OpenCopy = { stream, format, ended };
+      const copy: OpenCopy = { stream, format, ended, rows: 0, batchStart: 0 };
       // awaited by endCopy(); the failure is also kept, since pg-copy-streams emits it without
       // destroying the stream (a later write would then hit a closed connection)
       ended.catch((e: unknown) => (copy.failed ??= { error: e }));
@@ -247,17 +251,19 @@ export class PostgresStreamSink implements StreamSink {
       }
     }
     const { stream, ended } = open;
+    open.batchStart = open.rows;
     for (const chunk of open.format.chunks(rows, displayName(schema, table), (n) => (this.pendingBytes += n))) {
       if (open.failed) break;
       if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
     }
     // the server's answer to an earlier chunk (a value it refused, a lost connection)
     if (open.failed) throw open.failed.error;
+    open.rows += rows.length;
   }
 
-  /** A COPY failure as the error to throw (a refused value becomes `DATA.INVALID_RECORD`). */
-  private copyError(e: unknown): DatakitError {
-    return mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent));
+  /** A failure of `open` as the error to throw (a refused value becomes `DATA.INVALID_RECORD`, located in the batch). */
+  private copyError(e: unknown, open: OpenCopy | undefined): DatakitError {
+    return mapCopyError(e, this.s.scrub, displayName(this.s.schema, this.s.table), this.columns.map(columnIdent), open?.batchStart ?? 0);
   }
 
   /** End the open COPY and wait for the server to accept it. */
@@ -272,7 +278,7 @@ export class PostgresStreamSink implements StreamSink {
     try {
       await open.ended;
     } catch (e) {
-      throw this.copyError(e);
+      throw this.copyError(e, open);
     }
   }
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { z } from 'zod';
-import { RunMetrics, defineKit, progressFields, readEstimate, runStreams, runtimeSettings, startProgress, type Batch, type Stream } from '@datakit/core';
+import { RunMetrics, progressFields, readEstimate, runStreams, runtimeSettings, startProgress, type Batch, type Stream } from '@datakit/core';
 import { MemoryTarget } from '@datakit/testkit';
+import { fixtureKit } from './kit-fixture.js';
 
 const stream: Stream = { name: 'items', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'full_refresh', rowEstimate: 1000 };
 
@@ -82,18 +82,11 @@ describe('progress lines', () => {
 describe('the runner', () => {
   /** A kit over ids 1..n that pauses between batches, so progress lines fall inside the read. */
   function slowKit(n: number) {
-    return defineKit<Record<string, never>>({
-      name: 'slow',
-      version: '0.0.0',
-      config: z.object({}),
-      check: async () => undefined,
-      discover: async () => [stream],
-      async *read(_ctx, _c, _s, state): AsyncIterable<Batch> {
-        for (let i = typeof state === 'number' ? state : 0; i < n; i += 10) {
-          await new Promise((r) => setTimeout(r, 30));
-          yield { rows: Array.from({ length: 10 }, (_, j) => [BigInt(i + j + 1)]), checkpoint: i + 10 };
-        }
-      },
+    return fixtureKit('slow', [stream], async function* (_ctx, _c, _s, state): AsyncIterable<Batch> {
+      for (let i = typeof state === 'number' ? state : 0; i < n; i += 10) {
+        await new Promise((r) => setTimeout(r, 30));
+        yield { rows: Array.from({ length: 10 }, (_, j) => [BigInt(i + j + 1)]), checkpoint: i + 10 };
+      }
     });
   }
   async function run(s: Stream, states = {}) {

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { z } from 'zod';
 import { DatakitError, METADATA_COLUMNS, RunMetrics, defineKit, runStreams, selectStreams, runtimeSettings, type Batch, type Context, type Stream } from '@datakit/core';
 import { MemoryTarget } from '@datakit/testkit';
+import { fixtureKit } from './kit-fixture.js';
 
 const logger = pino({ level: 'silent' });
 const stream: Stream = { name: 'items', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'incremental', cursorField: ['id'] };
@@ -10,27 +10,20 @@ const stream: Stream = { name: 'items', columns: [{ name: 'id', type: 'int64', n
 function counterKit(n: number, opts: { failAfter?: number; retriable?: boolean; checkpoints?: boolean } = {}) {
   let failed = false;
   const reads: (number | undefined)[] = [];
-  const kit = defineKit<Record<string, never>>({
-    name: 'counter',
-    version: '0.0.0',
-    config: z.object({}),
-    check: async () => undefined,
-    discover: async () => [stream],
-    async *read(ctx: Context, _c, _s, state): AsyncIterable<Batch> {
-      const from = typeof state === 'number' ? state : 0;
-      reads.push(from);
-      let batches = 0;
-      for (let i = from + 1; i <= n; i += ctx.batchSize) {
-        if (opts.failAfter !== undefined && batches === opts.failAfter && !failed) {
-          failed = true;
-          throw new DatakitError(opts.retriable === false ? 'SOURCE.QUERY_FAILED' : 'SOURCE.TRANSIENT', 'connection reset');
-        }
-        const rows = [];
-        for (let j = i; j < i + ctx.batchSize && j <= n; j++) rows.push([BigInt(j)]);
-        batches++;
-        yield opts.checkpoints === false ? { rows } : { rows, checkpoint: i + rows.length - 1 };
+  const kit = fixtureKit('counter', [stream], async function* (ctx: Context, _c, _s, state): AsyncIterable<Batch> {
+    const from = typeof state === 'number' ? state : 0;
+    reads.push(from);
+    let batches = 0;
+    for (let i = from + 1; i <= n; i += ctx.batchSize) {
+      if (opts.failAfter !== undefined && batches === opts.failAfter && !failed) {
+        failed = true;
+        throw new DatakitError(opts.retriable === false ? 'SOURCE.QUERY_FAILED' : 'SOURCE.TRANSIENT', 'connection reset');
       }
-    },
+      const rows = [];
+      for (let j = i; j < i + ctx.batchSize && j <= n; j++) rows.push([BigInt(j)]);
+      batches++;
+      yield opts.checkpoints === false ? { rows } : { rows, checkpoint: i + rows.length - 1 };
+    }
   });
   return { kit, reads };
 }

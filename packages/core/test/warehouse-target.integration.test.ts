@@ -2,9 +2,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { createDatabase, freePort, testDatabaseName } from '@datakit/testkit';
 import type { Column, OpenStreamParams, Row, StoredStreamState, Stream } from '@datakit/core';
-import { DatakitError, RunMetrics, defineKit, runStreams, runtimeSettings, type Batch } from '@datakit/core';
-import { z } from 'zod';
-import { PostgresTarget } from '../src/bronze/postgres/index.js';
+import { DatakitError, RunMetrics, runStreams, runtimeSettings, type Batch } from '@datakit/core';
+import { PostgresTarget, type PostgresTargetOptions } from '../src/bronze/postgres/index.js';
+import { fixtureKit } from './kit-fixture.js';
 
 const SOURCE = 'shop';
 let url: string;
@@ -28,6 +28,22 @@ const COLUMNS: Column[] = [
   { name: 'id', type: 'int32', nullable: false, sourceType: 'integer' },
   { name: 'note', type: 'string', nullable: true, sourceType: 'text' },
 ];
+/** A target of its own (`options`), opened for SOURCE, closed after `fn`. */
+async function withTarget(options: PostgresTargetOptions, fn: (t: PostgresTarget) => Promise<void>): Promise<void> {
+  const t = new PostgresTarget(url, options);
+  try {
+    await t.open(SOURCE);
+    await fn(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/** COLUMNS plus a json column (jsonb in the warehouse), for values the server refuses. */
+const DOC_COLUMNS: Column[] = [...COLUMNS, { name: 'doc', type: 'json', nullable: true, sourceType: 'json' }];
+/** What `p` rejects with, or undefined when it resolves. */
+const failureOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+
 const rowsOf = (from: number, n: number): Row[] => Array.from({ length: n }, (_, i) => [from + i, `row ${from + i}`]);
 
 function params(name: string, opts: { staged: boolean; stored?: StoredStreamState; columns?: Column[] }): OpenStreamParams {
@@ -190,18 +206,14 @@ describe('warehouse target', () => {
   });
 
   it('writes COPY text when told to (WAREHOUSE_COPY_FORMAT=text), landing the same rows', async () => {
-    const t = new PostgresTarget(url, { copyFormat: 'text' });
-    try {
-      await t.open(SOURCE);
+    await withTarget({ copyFormat: 'text' }, async (t) => {
       const sink = await t.openStream(params('as_text', { staged: true }));
       await sink.write(rowsOf(1, 3), { page: 1 }, true);
       const result = await sink.finish();
       expect(result.bytes).toBe(Buffer.byteLength('1\trow 1\n2\trow 2\n3\trow 3\n'));
       const got = await db.query<{ id: number; note: string }>('SELECT id, note FROM bronze.br_as_text ORDER BY id');
       expect(got.rows).toEqual([1, 2, 3].map((id) => ({ id, note: `row ${id}` })));
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('commits data and state together: a failing batch moves neither', async () => {
@@ -302,9 +314,7 @@ describe('warehouse target', () => {
   });
 
   it('streams batches into one COPY per transaction, committing at commitRows with the last checkpoint', async () => {
-    const t = new PostgresTarget(url, { applicationName: 'datakit-test-span', commitRows: 25, commitSeconds: 3600 });
-    await t.open(SOURCE);
-    try {
+    await withTarget({ applicationName: 'datakit-test-span', commitRows: 25, commitSeconds: 3600 }, async (t) => {
       const sink = await t.openStream(params('span', { staged: false }));
       await sink.write(rowsOf(1, 10), { upTo: 10 }, true);
       await sink.write(rowsOf(11, 10), { upTo: 20 }, true);
@@ -325,25 +335,17 @@ describe('warehouse target', () => {
       expect(r).toMatchObject({ rows: 36, stored: { kit: { upTo: 36 }, seq: 2 } });
       const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_span ORDER BY id');
       expect(ids.rows.map((x) => x.id)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('maps a value the server refuses in an open COPY to DATA.INVALID_RECORD and keeps what was committed', async () => {
-    const t = new PostgresTarget(url, { applicationName: 'datakit-test-refuse', commitRows: 1000, commitSeconds: 3600 });
-    await t.open(SOURCE);
-    const columns: Column[] = [...COLUMNS, { name: 'doc', type: 'json', nullable: true, sourceType: 'json' }];
-    try {
-      const sink = await t.openStream(params('refuse', { staged: false, columns }));
+    await withTarget({ applicationName: 'datakit-test-refuse', commitRows: 1000, commitSeconds: 3600 }, async (t) => {
+      const sink = await t.openStream(params('refuse', { staged: false, columns: DOC_COLUMNS }));
       await sink.write([[1, 'a', '{"ok":1}']], { upTo: 1 }, true);
       await sink.commit();
       await sink.write([[2, 'b', '{"ok":2}']], { upTo: 2 }, true);
       // json that PostgreSQL rejects: the error comes back from the server, at the latest when the COPY ends
-      const err = await sink
-        .write([[3, 'c', '{not json']], { upTo: 3 }, true)
-        .then(() => sink.commit())
-        .then(() => undefined, (e: unknown) => e);
+      const err = await failureOf(sink.write([[3, 'c', '{not json']], { upTo: 3 }, true).then(() => sink.commit()));
       // line 2 of the transaction's COPY is row 1 of the batch that carried it
       expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 2, record: 1, column: 'doc' } });
       expect(String((err as Error).message)).toMatch(/json/i);
@@ -351,47 +353,30 @@ describe('warehouse target', () => {
       await sink.abort();
       const ids = await db.query<{ id: number }>('SELECT id FROM bronze.br_refuse ORDER BY id');
       expect(ids.rows.map((x) => x.id)).toEqual([1]);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('says when the refused row came in an earlier batch of the open transaction', async () => {
-    const t = new PostgresTarget(url, { applicationName: 'datakit-test-refuse-earlier', commitRows: 1000, commitSeconds: 3600 });
-    await t.open(SOURCE);
-    const columns: Column[] = [...COLUMNS, { name: 'doc', type: 'json', nullable: true, sourceType: 'json' }];
-    try {
-      const sink = await t.openStream(params('refuse_earlier', { staged: false, columns }));
+    await withTarget({ applicationName: 'datakit-test-refuse-earlier', commitRows: 1000, commitSeconds: 3600 }, async (t) => {
+      const sink = await t.openStream(params('refuse_earlier', { staged: false, columns: DOC_COLUMNS }));
       await sink.write([[1, 'a', '{"ok":1}'], [2, 'b', '{not json']], { upTo: 2 }, true);
       // the server's answer arrives while the open transaction takes the next batch
       await new Promise((r) => setTimeout(r, 100));
-      const err = await sink
-        .write([[3, 'c', '{"ok":3}']], { upTo: 3 }, true)
-        .then(() => sink.commit())
-        .then(() => undefined, (e: unknown) => e);
+      const err = await failureOf(sink.write([[3, 'c', '{"ok":3}']], { upTo: 3 }, true).then(() => sink.commit()));
       expect(err).toMatchObject({ code: 'DATA.INVALID_RECORD', where: { line: 2, column: 'doc' } });
       expect((err as { where: object }).where).not.toHaveProperty('record');
       expect(String((err as Error).message)).toContain("line 2 of the open transaction's COPY: a row of an earlier batch, not committed");
       await sink.abort();
       expect((await db.query('SELECT 1 FROM bronze.br_refuse_earlier')).rowCount).toBe(0);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('resumes from the stored checkpoint when a retriable failure drops the open transaction: nothing lost, nothing doubled', async () => {
-    const t = new PostgresTarget(url, { applicationName: 'datakit-test-retry', commitRows: 30, commitSeconds: 3600 });
-    await t.open(SOURCE);
-    const stream: Stream = { name: 'retry', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'incremental', cursorField: ['id'] };
-    const reads: unknown[] = [];
-    let killed = false;
-    const kit = defineKit<Record<string, never>>({
-      name: 'counter',
-      version: '0.0.0',
-      config: z.object({}),
-      check: async () => undefined,
-      discover: async () => [stream],
-      async *read(_ctx, _c, _s, from): AsyncIterable<Batch> {
+    await withTarget({ applicationName: 'datakit-test-retry', commitRows: 30, commitSeconds: 3600 }, async (t) => {
+      const stream: Stream = { name: 'retry', columns: [{ name: 'id', type: 'int64', nullable: false, sourceType: 'bigint' }], primaryKey: ['id'], syncMode: 'incremental', cursorField: ['id'] };
+      const reads: unknown[] = [];
+      let killed = false;
+      const kit = fixtureKit('counter', [stream], async function* (_ctx, _c, _s, from): AsyncIterable<Batch> {
         const start = typeof from === 'number' ? from : 0;
         reads.push(from);
         for (let i = start + 1; i <= 100; i += 10) {
@@ -402,11 +387,9 @@ describe('warehouse target', () => {
           }
           yield { rows: Array.from({ length: 10 }, (_, j) => [BigInt(i + j)]), checkpoint: i + 9 };
         }
-      },
-    });
-    const logger = pino({ level: 'silent' });
-    const runtime = { ...runtimeSettings.parse({ batchSize: 10, maxRetries: 2 }), progressIntervalMs: 60_000 };
-    try {
+      });
+      const logger = pino({ level: 'silent' });
+      const runtime = { ...runtimeSettings.parse({ batchSize: 10, maxRetries: 2 }), progressIntervalMs: 60_000 };
       const [report] = await runStreams({
         kit,
         config: {},
@@ -424,9 +407,7 @@ describe('warehouse target', () => {
       const ids = await db.query<{ id: string }>('SELECT id FROM bronze.br_retry ORDER BY id');
       expect(ids.rows.map((x) => Number(x.id))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       expect((await state('retry'))?.kit).toBe(100);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('streams a large batch through COPY in chunks', async () => {

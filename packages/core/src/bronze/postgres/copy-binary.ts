@@ -327,26 +327,28 @@ function writeNumericHead(w: ChunkWriter, sign: number, weight: number, dscale: 
 const NUMERIC_TYPE = /^numeric(?:\((\d+),(\d+)\))?$/;
 const CHAR_TYPE = /^(?:text|character varying|varchar|character|bpchar|char)(?:\(\d+\))?$/;
 
+/** Warehouse types with one binary encoder, and the logical type whose values it takes. */
+const FIXED_TYPES: Record<string, [LogicalType, BinaryEncoder]> = {
+  integer: ['int32', int32],
+  bigint: ['int64', int64],
+  'double precision': ['float64', float8],
+  boolean: ['boolean', bool],
+  date: ['date', date],
+  time: ['time', time],
+  timestamp: ['timestamp', timestamp],
+  timestamptz: ['timestamptz', timestamp],
+  bytea: ['bytes', bytea],
+  uuid: ['uuid', uuid],
+};
+
 /** The encoder for a column's warehouse type and logical type, or undefined (text format then). */
 function encoderFor(sqlType: string, type: LogicalType): BinaryEncoder | undefined {
   const numericType = NUMERIC_TYPE.exec(sqlType);
   if (numericType) return isDecimal(type) || type === 'string' ? numeric(numericType[2] !== undefined ? Number(numericType[2]) : undefined) : undefined;
   if (CHAR_TYPE.test(sqlType)) return type === 'string' ? text : undefined;
-  const pairs: Record<string, [LogicalType, BinaryEncoder]> = {
-    integer: ['int32', int32],
-    bigint: ['int64', int64],
-    'double precision': ['float64', float8],
-    boolean: ['boolean', bool],
-    date: ['date', date],
-    time: ['time', time],
-    timestamp: ['timestamp', timestamp],
-    timestamptz: ['timestamptz', timestamp],
-    bytea: ['bytes', bytea],
-    uuid: ['uuid', uuid],
-  };
   if (sqlType === 'jsonb') return type === 'json' || type === 'string' ? jsonb : undefined;
   if (sqlType === 'json') return type === 'json' || type === 'string' ? text : undefined;
-  const pair = pairs[sqlType];
+  const pair = FIXED_TYPES[sqlType];
   return pair && pair[0] === type ? pair[1] : undefined;
 }
 

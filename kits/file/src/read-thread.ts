@@ -3,7 +3,10 @@
  * in core: in one thread they take turns, with a worker they overlap on two cores (the bronze write
  * of one batch runs while the next is parsed). The worker runs the same `readStream`; batches come
  * back by structured clone (bigints, bytes and strings survive exactly), at most
- * {@link IN_FLIGHT} ahead of the consumer, so memory stays bounded. Logs are forwarded to the
+ * {@link IN_FLIGHT} batches' worth of rows ahead of the consumer, so memory stays bounded. Batches are
+ * at most {@link PIECE_ROWS} rows, whatever `BATCH_SIZE` says: rows held until a batch of 10,000 is
+ * full (and deserialized all at once on this side) outgrew the young generation, and the collector
+ * spent its time copying what it could not free. Logs are forwarded to the
  * run's logger; an early stop or an abort ends the worker's read through its `finally` (files and
  * connections closed) before the thread exits.
  */
@@ -13,8 +16,10 @@ import { Worker } from 'node:worker_threads';
 import { DatakitError, type Batch, type Context, type ErrorCode, type Stream, type StreamState } from '@datakit/core';
 import type { FileKitConfig } from './config.js';
 
-/** Batches the worker may read ahead of the consumer. */
+/** Batches (of `BATCH_SIZE` rows) the worker may read ahead of the consumer. */
 export const IN_FLIGHT = 2;
+/** Rows per batch from the worker (at most `BATCH_SIZE`). */
+export const PIECE_ROWS = 256;
 
 /** What the main thread hands the worker. */
 export interface WorkerInput {
@@ -83,7 +88,7 @@ export async function* readInThread(script: URL, ctx: Context, config: FileKitCo
       else if (m.t === 'error') throw rebuild(m.error);
       else if (m.t === 'end') return;
       else {
-        worker.postMessage({ t: 'more' });
+        worker.postMessage({ t: 'more', rows: m.batch.rows.length });
         yield m.batch;
       }
     }

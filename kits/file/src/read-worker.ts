@@ -1,22 +1,23 @@
 /**
- * The worker side of `read-thread.ts`: runs `readStream` and posts its batches, at most
- * `IN_FLIGHT` ahead of the consumer; `stop` (an early stop, SIGTERM) aborts the read, which ends
- * through its `finally`.
+ * The worker side of `read-thread.ts`: runs `readStream` with batches of at most
+ * {@link PIECE_ROWS} rows and posts them, at most `IN_FLIGHT` batches of `BATCH_SIZE` rows ahead of
+ * the consumer; `stop` (an early stop, SIGTERM) aborts the read, which ends through its `finally`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isDatakitError, type Context } from '@datakit/core';
 type Logger = Context['logger'];
-import { IN_FLIGHT, type WorkerInput, type WorkerMessage } from './read-thread.js';
+import { IN_FLIGHT, PIECE_ROWS, type WorkerInput, type WorkerMessage } from './read-thread.js';
 import { readStream } from './read.js';
 
 const input = workerData as WorkerInput;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 const controller = new AbortController();
-let credits = IN_FLIGHT;
+/** Rows the worker may still post before the consumer takes some. */
+let credits = IN_FLIGHT * input.batchSize;
 let wake: (() => void) | undefined;
-port.on('message', (m: { t: string }) => {
-  if (m.t === 'more') credits++;
+port.on('message', (m: { t: string; rows?: number }) => {
+  if (m.t === 'more') credits += m.rows ?? 0;
   if (m.t === 'stop') controller.abort('stop');
   wake?.();
 });
@@ -35,8 +36,9 @@ function forwarder(bindings: Record<string, unknown>): Logger {
 const ctx: Context = { logger: forwarder({}), signal: controller.signal, batchSize: input.batchSize, runId: input.runId, ...(input.partition ? { partition: input.partition } : {}) };
 
 try {
-  for await (const batch of readStream(ctx, input.config, input.stream, input.state)) {
-    credits--;
+  // batches of at most PIECE_ROWS: rows held until a batch is full outlive the young generation
+  for await (const batch of readStream({ ...ctx, batchSize: Math.min(input.batchSize, PIECE_ROWS) }, input.config, input.stream, input.state)) {
+    credits -= batch.rows.length;
     post({ t: 'batch', batch });
     while (credits <= 0 && !controller.signal.aborted) await new Promise<void>((r) => (wake = r));
     if (controller.signal.aborted) break;

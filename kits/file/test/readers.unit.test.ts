@@ -40,12 +40,54 @@ describe('the CSV reader', () => {
     expect(r.filter((x) => x.error).map((x) => x.raw)).toEqual(['3\n', `7,${INVALID_UTF8}(\n`]);
   });
 
-  it('reports a broken quote once, with the lines its unparsable text runs over', async () => {
-    const r = await records('csv', Buffer.from('a,b\n1,2\n"bad"x,1\n5,6\n'));
-    expect(r.map((x) => [x.row, x.error ?? x.values])).toEqual([
-      [2, ['1', '2']],
-      [3, 'CSV syntax: CSV_INVALID_CLOSING_QUOTE at line 3 (the unparsable text runs to line 4)'],
+  it('reports a broken quote once, with the lines its unparsable text runs over, and reads on at the next line', async () => {
+    const r = await records('csv', Buffer.from('a,b\n1,2\n"bad"x,1\n5,6\n"multi\nline"x\n7,8\nab"c,9\n10,"open\n11,12\n'));
+    expect(r.map((x) => [x.row, x.pos, x.error ?? x.values])).toEqual([
+      [2, 2, ['1', '2']],
+      [3, 3, 'CSV syntax: CSV_INVALID_CLOSING_QUOTE at line 3'],
+      [4, 4, ['5', '6']],
+      [5, 6, 'CSV syntax: CSV_INVALID_CLOSING_QUOTE at line 5 (the unparsable text runs to line 6)'],
+      [7, 7, ['7', '8']],
+      [8, 8, 'CSV syntax: CSV_INVALID_OPENING_QUOTE at line 8'],
+      // a quote never closed: the rest of the file is one bad record, and the file ends there
+      [9, 11, 'CSV syntax: CSV_QUOTE_NOT_CLOSED at line 9 (the unparsable text runs to line 11)'],
     ]);
+    expect(r.filter((x) => x.error).map((x) => x.raw)).toEqual(['"bad"x,1\n', '"multi\nline"x\n', 'ab"c,9\n', '10,"open\n11,12\n']);
+    expect(r.at(-1)!.fatal).toBe(true);
+  });
+
+  it('reads the same records as csv-parse, however the bytes are split into chunks', async () => {
+    // random valid CSV: quoted and unquoted fields, doubled quotes, delimiters and line ends inside
+    // quotes, CRLF and LF records, empty fields and lines, unicode; compared with csv-parse
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const pieces = ['a', 'é', '😀', ',', '"', '\n', '\r\n', ' ', 'x y', '0', '-1.5'];
+    const field = (): string => {
+      let v = '';
+      for (let k = rand(5); k > 0; k--) v += pieces[rand(pieces.length)];
+      return /[",\r\n]/.test(v) || rand(4) === 0 ? `"${v.replaceAll('"', '""')}"` : v;
+    };
+    const { parse } = await import('csv-parse/sync');
+    // csv-parse takes the first line end as every record's: one kind per document
+    for (const [eol, size] of [['\n', 1], ['\r\n', 2], ['\n', 3], ['\r\n', 7], ['\n', 64], ['\r\n', 1 << 16]] as const) {
+      let text = `c1,c2,c3${eol}`;
+      for (let r = 0; r < 300; r++) {
+        text += [field(), field(), field()].join(',') + eol;
+        if (rand(20) === 0) text += eol;
+      }
+      const bytes = Buffer.from(text);
+      const expected = (parse(bytes, { skip_empty_lines: true, relax_column_count: true }) as string[][]).slice(1);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      const got = await records('csv', chunks);
+      expect(got.filter((x) => x.error)).toEqual([]);
+      expect(got.map((x) => x.values)).toEqual(expected);
+    }
+  });
+
+  it('reads CR-only line ends and a last record without one', async () => {
+    const r = await records('csv', [Buffer.from('a,b\r1,"x\r'), Buffer.from('y"\r\r2,'), Buffer.from('3')]);
+    expect(r.map((x) => [x.row, x.pos, x.values])).toEqual([[2, 3, ['1', 'x\ry']], [5, 5, ['2', '3']]]);
   });
 
   it('splits chunks anywhere, even inside a multi-byte character', async () => {

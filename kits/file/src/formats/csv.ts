@@ -7,6 +7,7 @@
 import { Parser, type CsvError, type Options } from 'csv-parse';
 import { INVALID_UTF8, invalidBytesReason, utf8Bytes, type DecodeInfo } from '../text.js';
 import { UnreadableFile } from '../decompress.js';
+import { CsvScanner, RECORD_MAX_BYTES, scanDialect, type ScanDialect, type Scanned } from './csv-scan.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
 
 interface Parsed {
@@ -55,6 +56,75 @@ function write(parser: Parser, chunk: Buffer | undefined): Promise<void> {
   });
 }
 
+/** A record of the scanner: its source text is decoded only when asked for. */
+class ScannedRecord implements FileRecord {
+  error?: string;
+  fatal?: boolean;
+
+  constructor(
+    readonly pos: number,
+    readonly row: number,
+    readonly names: readonly string[],
+    readonly values: readonly unknown[],
+    private readonly data: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get raw(): string {
+    return this.data.utf8Slice(this.start, this.end);
+  }
+}
+
+/** Records through {@link CsvScanner} (single-byte ASCII dialects). */
+async function* scannedRecords(source: FileSource, opts: ReadOptions, dialect: ScanDialect): AsyncIterable<FileRecord> {
+  const d = opts.csv;
+  const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
+  const scanner = new CsvScanner(dialect);
+  let names: string[] | undefined;
+  let queue: FileRecord[] = [];
+  const onRecord = (r: Scanned): void => {
+    if (r.error) {
+      const more = r.lastLine > r.firstLine ? ` (the unparsable text runs to line ${r.lastLine})` : '';
+      const rec = new ScannedRecord(r.lastLine, r.firstLine, [], [], r.data, r.start, r.end);
+      rec.error = r.error === 'CSV_RECORD_TOO_LONG' ? `CSV syntax: ${r.error} at line ${r.firstLine}: a record of more than ${RECORD_MAX_MB} MiB (an unclosed quote?); the rest of the file is not read` : `CSV syntax: ${r.error} at line ${r.firstLine}${more}`;
+      if (r.fatal) rec.fatal = true;
+      queue.push(rec);
+      return;
+    }
+    if (!names) {
+      names = d.header ? headerNames(r.fields) : r.fields.map((_, i) => `column_${i + 1}`);
+      if (d.header) return;
+    }
+    const rec = new ScannedRecord(r.lastLine, r.firstLine, names, r.fields, r.data, r.start, r.end);
+    // undecodable bytes first: they may also be what makes a row look ragged
+    if (decode.invalid && r.data.subarray(r.start, r.end).includes(INVALID_UTF8_BYTES)) rec.error = invalidBytesReason(decode);
+    else if (r.fields.length !== names.length) rec.error = `ragged row: ${r.fields.length} fields where the header has ${names.length}`;
+    queue.push(rec);
+  };
+  const drain = (): FileRecord[] => {
+    const out = queue;
+    queue = [];
+    return out;
+  };
+  try {
+    for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
+      opts.signal.throwIfAborted();
+      scanner.push(chunk, onRecord);
+      yield* drain();
+    }
+    scanner.end(onRecord);
+    yield* drain();
+  } catch (e) {
+    if (!(e instanceof UnreadableFile)) throw e;
+    yield* drain();
+    yield { pos: Number.MAX_SAFE_INTEGER, row: scanner.lineNumber, names: [], values: [], error: e.message, fatal: true, raw: '' };
+  }
+}
+
+const RECORD_MAX_MB = RECORD_MAX_BYTES >> 20;
+const INVALID_UTF8_BYTES = Buffer.from(INVALID_UTF8, 'utf8');
+
 /** The CSV (or TSV) reader. */
 export function csvReader(format: 'csv' | 'tsv'): FormatReader {
   return {
@@ -62,6 +132,11 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
     kind: 'text',
     async *records(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord> {
       const d = opts.csv;
+      const fast = scanDialect(d.delimiter ?? (format === 'tsv' ? '\t' : ','), d.quote, d.escape);
+      if (fast) {
+        yield* scannedRecords(source, opts, fast);
+        return;
+      }
       const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
       let queue: FileRecord[] = [];
       let names: string[] | undefined;

@@ -82,22 +82,9 @@ function decimalConverter(c: Column & { type: { decimal: [number, number] } }): 
   };
 }
 
-/**
- * JSON text to UTF-8 bytes. Buffer.from takes small values from Node's shared pool: far fewer
- * allocations than TextEncoder. A value equal to the previous one (`[]` headers, `{}`) gets the
- * previous bytes: fewer objects held by the row group, and hyparquet-writer's dictionary finds a
- * repeated object without hashing it. The bytes are never written to, so sharing them is safe.
- */
+/** JSON text, checked to be well-formed UTF-16 (its column writes it as UTF-8). */
 function jsonConverter(): ValueConverter {
-  let lastText: string | undefined;
-  let lastBytes: Buffer | undefined;
-  return (v) => {
-    if (v === lastText) return lastBytes;
-    if (typeof v !== 'string' || !wellFormed(v)) return fail('JSON text (a string)', v);
-    lastBytes = Buffer.from(v, 'utf8');
-    lastText = v;
-    return lastBytes;
-  };
+  return (v) => (typeof v === 'string' && wellFormed(v) ? v : fail('JSON text (a string)', v));
 }
 
 /** The converter of a column's logical type. */
@@ -152,54 +139,52 @@ export function valueConverter(c: Column): ValueConverter {
   }
 }
 
-/** A column of a row group: the physical values, `null` for NULL. */
-export type ColumnValues = unknown[];
+/** Where converted values go: one column chunk each (see `column-chunk.ts`). */
+export interface ValueSink {
+  push(v: unknown): void;
+  pushNull(): void;
+}
 
 /**
- * Converts rows into column buffers, checking each value. Rows are copied into the buffers, so the
- * caller's row arrays are not retained.
+ * Converts rows into their columns' chunks, checking each value. Nothing of a row is retained:
+ * each value is encoded into its column's page as it is converted.
  */
 export class RowConverter {
   private readonly converters: ValueConverter[];
+  private readonly nullable: boolean[];
 
   constructor(private readonly columns: readonly Column[]) {
     this.converters = columns.map(valueConverter);
+    this.nullable = columns.map((c) => c.nullable);
   }
 
   /**
-   * Append `rows[from..to)` to `buffers` (one array per column). `firstRecord` numbers `rows[0]` in
-   * error messages. On an invalid value none of these rows stays in the buffers.
+   * Append `rows[from..to)` to `sinks` (one per column). `firstRecord` numbers `rows[0]` in error
+   * messages. An invalid value throws part-way through a row: the sinks are then only fit to be
+   * discarded (the file writer aborts).
    */
-  append(rows: readonly unknown[][], from: number, to: number, buffers: ColumnValues[], firstRecord: number): void {
-    const start = buffers[0]?.length ?? 0;
+  append(rows: readonly unknown[][], from: number, to: number, sinks: readonly ValueSink[], firstRecord: number): void {
     const width = this.columns.length;
+    const converters = this.converters;
     for (let r = from; r < to; r++) {
       const row = rows[r]!;
-      if (row.length !== width) {
-        this.truncate(buffers, start);
-        throw new DatakitError('INTERNAL.ERROR', `row has ${row.length} values for ${width} columns`, { where: { record: firstRecord + r } });
-      }
+      if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `row has ${row.length} values for ${width} columns`, { where: { record: firstRecord + r } });
       for (let i = 0; i < width; i++) {
         const v = row[i];
-        let out: unknown = null;
-        if (v !== null && v !== undefined) {
-          try {
-            out = this.converters[i]!(v);
-          } catch (e) {
-            this.truncate(buffers, start);
-            throw this.invalid(i, firstRecord + r, e instanceof Error ? e.message : String(e), e);
-          }
-        } else if (!this.columns[i]!.nullable) {
-          this.truncate(buffers, start);
-          throw this.invalid(i, firstRecord + r, 'NULL in a column declared not nullable');
+        if (v === null || v === undefined) {
+          if (!this.nullable[i]) throw this.invalid(i, firstRecord + r, 'NULL in a column declared not nullable');
+          sinks[i]!.pushNull();
+          continue;
         }
-        buffers[i]!.push(out);
+        let out: unknown;
+        try {
+          out = converters[i]!(v);
+        } catch (e) {
+          throw this.invalid(i, firstRecord + r, e instanceof Error ? e.message : String(e), e);
+        }
+        sinks[i]!.push(out);
       }
     }
-  }
-
-  private truncate(buffers: ColumnValues[], length: number): void {
-    for (const b of buffers) b.length = Math.min(b.length, length);
   }
 
   private invalid(i: number, record: number, reason: string, cause?: unknown): DatakitError {

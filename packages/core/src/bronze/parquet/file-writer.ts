@@ -1,23 +1,26 @@
 /**
- * One Parquet file written as rows arrive: rows are converted into column buffers, every
- * `rowGroupRows` rows become a row group that is encoded (ZSTD by default, see
- * {@link ParquetFileOptions.compression}) and appended to a hidden temp file,
- * and `finish()` writes the footer, fsyncs, and renames the file into place.
+ * One Parquet file written as rows arrive: each value is encoded into its column's page as it is
+ * converted (`column-chunk.ts`), full pages are compressed (ZSTD by default, see
+ * {@link ParquetFileOptions.compression}), every `rowGroupRows` rows the columns' chunks are
+ * appended to a hidden temp file as a row group, and `finish()` writes the footer (hyparquet-writer's
+ * `ParquetWriter`), fsyncs, and renames the file into place.
  *
- * Memory is bounded by one row group: its column buffers, plus the pages hyparquet-writer encodes
- * one column at a time; the encoded bytes go to the file through a 4 MiB buffer. Nothing of earlier
- * row groups is kept except their footer metadata.
+ * Memory is bounded by one row group: its compressed pages and one open page per column; the
+ * encoded bytes go to the file through a 4 MiB buffer. Nothing of earlier row groups is kept except
+ * their footer metadata.
  */
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, type Writer } from 'hyparquet-writer';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { Column, Row } from '../../types.js';
+import { ColumnChunkWriter, type PageCompressor } from './column-chunk.js';
 import { codecSetup, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from './compression.js';
-import { type ColumnValues, RowConverter } from './convert.js';
+import { RowConverter } from './convert.js';
 import { fsyncDir, writeFailed } from './fs.js';
-import { columnsMetadata, encodingSchema, parquetSchema } from './schema.js';
+import { columnsMetadata, parquetSchema } from './schema.js';
 
 /** Options of {@link ParquetFileWriter}. */
 export interface ParquetFileOptions {
@@ -103,10 +106,11 @@ export class ParquetFileWriter {
   /** The hidden temp file the bytes go to until {@link ParquetFileWriter.finish}. */
   readonly tmpPath: string;
   private readonly converter: RowConverter;
-  private readonly buffers: ColumnValues[];
-  private readonly statistics: boolean[];
+  private groupRows = 0;
   private rowCount = 0;
   private closed = false;
+  /** An append failed part-way through a row: the file can only be aborted. */
+  private failed = false;
 
   private constructor(
     /** The final path. */
@@ -116,14 +120,10 @@ export class ParquetFileWriter {
     private readonly out: FileSinkWriter,
     private readonly pw: ParquetWriter,
     private readonly rowGroupRows: number,
-    /** The schema the footer stores (see {@link encodingSchema}). */
-    private readonly footerSchema: SchemaElement[],
+    private readonly chunks: ColumnChunkWriter[],
   ) {
     this.tmpPath = tempPathOf(path);
     this.converter = new RowConverter(columns);
-    this.buffers = columns.map(() => []);
-    // JSON min/max are never truncated (a prefix is not JSON): whole documents in the footer
-    this.statistics = columns.map((c) => c.type !== 'json');
   }
 
   /** Create the temp file (and its directory) and start a file with these columns. */
@@ -141,8 +141,12 @@ export class ParquetFileWriter {
       throw writeFailed(`creating ${tmp}`, e);
     }
     const out = new FileSinkWriter(fh);
-    const pw = new ParquetWriter({ writer: out, schema: encodingSchema(schema), codec, compressors, kvMetadata: columnsMetadata(columns), createdBy: 'datakit (hyparquet-writer)' });
-    return new ParquetFileWriter(path, columns, fh, out, pw, rowGroupRows, schema);
+    // hyparquet-writer writes the magic and, at the end, the footer; the column chunks are ours
+    const pw = new ParquetWriter({ writer: out, schema, codec, kvMetadata: columnsMetadata(columns), createdBy: 'datakit (hyparquet-writer footer)' });
+    const compress: PageCompressor = compressors[codec] ?? (codec === 'SNAPPY' ? snappyCompress : (b) => b);
+    // JSON min/max are never written (a truncated prefix is not JSON, a whole one can be huge)
+    const chunks = columns.map((c, i) => new ColumnChunkWriter(schema[i + 1]!, codec, compress, c.type !== 'json'));
+    return new ParquetFileWriter(path, columns, fh, out, pw, rowGroupRows, chunks);
   }
 
   /** Rows appended so far. */
@@ -150,9 +154,11 @@ export class ParquetFileWriter {
     return this.rowCount;
   }
 
-  /** Bytes encoded so far (written, or in the output buffer of the current row group). */
+  /** Bytes so far: written or buffered, plus the current row group's pages (its open pages uncompressed). */
   get bytes(): number {
-    return this.out.offset;
+    let held = 0;
+    for (const c of this.chunks) held += c.bytes;
+    return this.out.offset + held;
   }
 
   /**
@@ -163,12 +169,17 @@ export class ParquetFileWriter {
     this.assertOpen();
     let at = 0;
     while (at < rows.length) {
-      const room = this.rowGroupRows - (this.buffers[0]?.length ?? 0);
-      const to = Math.min(rows.length, at + room);
-      this.converter.append(rows, at, to, this.buffers, firstRecord);
+      const to = Math.min(rows.length, at + this.rowGroupRows - this.groupRows);
+      try {
+        this.converter.append(rows, at, to, this.chunks, firstRecord);
+      } catch (e) {
+        this.failed = true;
+        throw e;
+      }
+      this.groupRows += to - at;
       this.rowCount += to - at;
       at = to;
-      if ((this.buffers[0]?.length ?? 0) >= this.rowGroupRows) await this.writeRowGroup();
+      if (this.groupRows >= this.rowGroupRows) await this.writeRowGroup();
     }
   }
 
@@ -177,7 +188,6 @@ export class ParquetFileWriter {
     this.assertOpen();
     try {
       await this.writeRowGroup();
-      this.pw.schema = this.footerSchema;
       await this.pw.finish();
       await this.fh.sync();
       this.closed = true;
@@ -197,23 +207,34 @@ export class ParquetFileWriter {
       this.closed = true;
       await this.fh.close().catch(() => undefined);
     }
-    for (const b of this.buffers) b.length = 0;
     await unlink(this.tmpPath).catch(() => undefined);
   }
 
   private assertOpen(): void {
     if (this.closed) throw writeFailed(`writing ${this.path}`, new Error('the file is already finished or aborted'));
+    if (this.failed) throw writeFailed(`writing ${this.path}`, new Error('an earlier append failed; the file can only be aborted'));
   }
 
   private async writeRowGroup(): Promise<void> {
-    const n = this.buffers[0]?.length ?? 0;
+    const n = this.groupRows;
     if (!n) return;
-    const columnData = this.columns.map((c, i) => ({ name: c.name, data: this.buffers[i]!, statistics: this.statistics[i]! }));
     try {
-      await this.pw.write({ columnData, rowGroupSize: n });
+      const start = this.out.offset;
+      const columns = [];
+      for (const c of this.chunks) {
+        const written = c.writeTo(this.out);
+        columns.push(written.chunk);
+        // hyparquet-writer writes the offset indexes before the footer
+        this.pw.pendingIndexes.push({ chunk: written.chunk, ...(written.offsetIndex ? { offsetIndex: written.offsetIndex } : {}) });
+      }
+      let total = 0n;
+      for (const c of columns) total += c.meta_data?.total_uncompressed_size ?? 0n;
+      this.pw.row_groups.push({ columns, total_byte_size: total, num_rows: BigInt(n), total_compressed_size: BigInt(this.out.offset - start) });
+      this.pw.num_rows += BigInt(n);
+      this.groupRows = 0;
+      await this.out.flush();
     } catch (e) {
       throw writeFailed(`writing a row group of ${this.path}`, e);
     }
-    for (const b of this.buffers) b.length = 0;
   }
 }

@@ -128,21 +128,6 @@ export function parquetSchema(columns: readonly Column[]): SchemaElement[] {
 }
 
 /**
- * The schema hyparquet-writer encodes values with. It differs from the schema stored in the footer
- * in one place: hyparquet-writer re-serialises every value of a column whose converted type is JSON
- * (`JSON.stringify`), which would turn our JSON text into a quoted string. The column is encoded
- * with the JSON logical type only (our values are already UTF-8 bytes), and the footer gets the
- * full annotation.
- */
-export function encodingSchema(schema: readonly SchemaElement[]): SchemaElement[] {
-  return schema.map((e) => {
-    if (e.converted_type !== 'JSON') return e;
-    const { converted_type: _drop, ...rest } = e;
-    return rest;
-  });
-}
-
-/**
  * The file's key-value metadata: `datakit.columns`, a JSON list of the columns with their logical
  * type, nullability and source type, so a reader can tell e.g. `json` from `string` even where its
  * Parquet library ignores logical types.

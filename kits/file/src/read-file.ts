@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import { decompressed, UnreadableFile, type Compression } from './decompress.js';
 import { formatOfName, isParquetMagic, looksBinary, readerOf, textFormat, type FileRecord, type FormatName } from './formats/index.js';
+import { groupsOf, ungrouped } from './formats/groups.js';
 import type { FileEntry, FileStore } from './store/types.js';
 import type { StreamSpec } from './streams.js';
 
@@ -24,7 +25,15 @@ function fatal(reason: string): FileRecord {
  * Read one file's records (see `formats/types.ts`).
  * @example for await (const rec of fileRecords(store, entry, spec, signal)) …
  */
-export async function* fileRecords(store: FileStore, entry: FileEntry, spec: StreamSpec, signal: AbortSignal, onOpen?: (o: Opened) => void): AsyncIterable<FileRecord> {
+export function fileRecords(store: FileStore, entry: FileEntry, spec: StreamSpec, signal: AbortSignal, onOpen?: (o: Opened) => void): AsyncIterable<FileRecord> {
+  return ungrouped(fileRecordGroups(store, entry, spec, signal, onOpen));
+}
+
+/**
+ * One file's records in groups (see `formats/groups.ts`), in order.
+ * @example for await (const group of fileRecordGroups(store, entry, spec, signal)) for (const rec of group) …
+ */
+export async function* fileRecordGroups(store: FileStore, entry: FileEntry, spec: StreamSpec, signal: AbortSignal, onOpen?: (o: Opened) => void): AsyncIterable<FileRecord[]> {
   const named = spec.format === 'auto' ? formatOfName(entry.path) : spec.format;
   const readRange = (start: number, end: number): Promise<Uint8Array> => store.readRange(entry, start, end, signal);
   const opts = { signal, csv: spec.csv };
@@ -32,11 +41,11 @@ export async function* fileRecords(store: FileStore, entry: FileEntry, spec: Str
     const magic = entry.size >= 4 ? await readRange(0, 4) : new Uint8Array(0);
     if (isParquetMagic(magic)) {
       onOpen?.({ format: 'parquet', compression: 'none' });
-      yield* readerOf('parquet').records({ entry, bytes: () => (async function* () {})(), readRange }, opts);
+      yield* groupsOf(readerOf('parquet'), { entry, bytes: () => (async function* () {})(), readRange }, opts);
       return;
     }
     if (named === 'parquet') {
-      yield fatal(entry.size < 4 ? 'not a Parquet file: it is empty or truncated' : 'not a Parquet file (no PAR1 magic); compressed Parquet files are not supported');
+      yield [fatal(entry.size < 4 ? 'not a Parquet file: it is empty or truncated' : 'not a Parquet file (no PAR1 magic); compressed Parquet files are not supported')];
       return;
     }
   }
@@ -48,18 +57,18 @@ export async function* fileRecords(store: FileStore, entry: FileEntry, spec: Str
       opened = await decompressed(raw);
     } catch (e) {
       if (!(e instanceof UnreadableFile)) throw e;
-      yield fatal(e.message);
+      yield [fatal(e.message)];
       return;
     }
     // PAR1 wins over any name; a text file that merely begins with the letters PAR1 is text
     if (isParquetMagic(opened.head) && (named === 'json' || named === 'ndjson' || looksBinary(opened.head.toString('latin1', 4)))) {
       raw.destroy();
       if (opened.compression !== 'none') {
-        yield fatal(`a ${opened.compression}-compressed Parquet file: Parquet files are read uncompressed (they compress inside)`);
+        yield [fatal(`a ${opened.compression}-compressed Parquet file: Parquet files are read uncompressed (they compress inside)`)];
         return;
       }
       onOpen?.({ format: 'parquet', compression: 'none' });
-      yield* readerOf('parquet').records({ entry, bytes: () => (async function* () {})(), readRange }, opts);
+      yield* groupsOf(readerOf('parquet'), { entry, bytes: () => (async function* () {})(), readRange }, opts);
       return;
     }
     let format: FormatName;
@@ -67,11 +76,11 @@ export async function* fileRecords(store: FileStore, entry: FileEntry, spec: Str
       format = textFormat(spec.format, entry.path, opened.head, spec.csv.encoding);
     } catch (e) {
       if (!(e instanceof UnreadableFile)) throw e;
-      yield fatal(e.message);
+      yield [fatal(e.message)];
       return;
     }
     onOpen?.({ format, compression: opened.compression });
-    yield* readerOf(format).records({ entry, bytes: () => opened.bytes, readRange }, opts);
+    yield* groupsOf(readerOf(format), { entry, bytes: () => opened.bytes, readRange }, opts);
   } finally {
     raw?.destroy();
   }

@@ -14,7 +14,7 @@ import { LINEAGE_COLUMNS, nullTest, type FileStreamSource } from './discover.js'
 import { listFiles } from './files.js';
 import { readerOf, type FileRecord, type ValueKind } from './formats/index.js';
 import { INVALID_UTF8 } from './text.js';
-import { fileRecords } from './read-file.js';
+import { fileRecordGroups } from './read-file.js';
 import { RowBuilder } from './rows.js';
 import { columnSignature, parseCheckpoint, reconcileColumns, signature, type FileCheckpoint } from './state.js';
 import { openStore } from './store/index.js';
@@ -95,33 +95,35 @@ export async function* readStream(ctx: Context, config: FileKitConfig, stream: S
       let fileRows = 0;
       let fileBad = 0;
       let firstBad: { line: number; reason: string } | undefined;
-      for await (const rec of fileRecords(store, file, spec, ctx.signal, (o) => {
+      for await (const group of fileRecordGroups(store, file, spec, ctx.signal, (o) => {
         kind = readerOf(o.format).kind;
         log.debug({ file: location, format: o.format, compression: o.compression }, 'reading file');
       })) {
-        if (rec.pos <= skipTo) continue;
-        const built = rec.error ?? builder.build(rec, kind, location, file.modifiedMicros);
-        if (typeof built === 'string') {
-          if (spec.badRecords === 'fail') {
-            throw new DatakitError('DATA.INVALID_RECORD', built, { where: { kit: 'file', stream: stream.name, file: location, line: rec.row }, fix: 'fix the file, or set FILE_BAD_RECORDS=skip or quarantine' });
+        for (const rec of group) {
+          if (rec.pos <= skipTo) continue;
+          const built = rec.error ?? builder.build(rec, kind, location, file.modifiedMicros);
+          if (typeof built === 'string') {
+            if (spec.badRecords === 'fail') {
+              throw new DatakitError('DATA.INVALID_RECORD', built, { where: { kit: 'file', stream: stream.name, file: location, line: rec.row }, fix: 'fix the file, or set FILE_BAD_RECORDS=skip or quarantine' });
+            }
+            fileBad++;
+            firstBad ??= { line: rec.row, reason: built };
+            if (quarantine) rows.push([location, BigInt(rec.row), file.modifiedMicros, built, rawText(rec)]);
+          } else if (!quarantine) {
+            rows.push(built);
+            fileRows++;
           }
-          fileBad++;
-          firstBad ??= { line: rec.row, reason: built };
-          if (quarantine) rows.push([location, BigInt(rec.row), file.modifiedMicros, built, rawText(rec)]);
-        } else if (!quarantine) {
-          rows.push(built);
-          fileRows++;
-        }
-        if (builder.takeAdded().length && !quarantine) {
-          // rows built before the new column get its NULL
-          announce = true;
-          for (const r of rows) while (r.length < builder.columns.length) r.push(null);
-        }
-        current = { path: file.path, sig, pos: rec.pos };
-        if (rows.length >= ctx.batchSize) yield batch();
-        if (ctx.signal.aborted) {
-          if (rows.length) yield batch();
-          return;
+          if (builder.takeAdded().length && !quarantine) {
+            // rows built before the new column get its NULL
+            announce = true;
+            for (const r of rows) while (r.length < builder.columns.length) r.push(null);
+          }
+          current = { path: file.path, sig, pos: rec.pos };
+          if (rows.length >= ctx.batchSize) yield batch();
+          if (ctx.signal.aborted) {
+            if (rows.length) yield batch();
+            return;
+          }
         }
       }
       done[file.path] = sig;

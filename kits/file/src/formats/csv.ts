@@ -7,6 +7,7 @@
 import { Parser, type CsvError, type Options } from 'csv-parse';
 import { INVALID_UTF8, invalidBytesReason, utf8Bytes, type DecodeInfo } from '../text.js';
 import { UnreadableFile } from '../decompress.js';
+import { ungrouped } from './groups.js';
 import { CsvScanner, RECORD_MAX_BYTES, scanDialect, type ScanDialect, type Scanned } from './csv-scan.js';
 import type { FileRecord, FileSource, FormatReader, ReadOptions } from './types.js';
 
@@ -77,7 +78,7 @@ class ScannedRecord implements FileRecord {
 }
 
 /** Records through {@link CsvScanner} (single-byte ASCII dialects). */
-async function* scannedRecords(source: FileSource, opts: ReadOptions, dialect: ScanDialect): AsyncIterable<FileRecord> {
+async function* scannedGroups(source: FileSource, opts: ReadOptions, dialect: ScanDialect): AsyncIterable<FileRecord[]> {
   const d = opts.csv;
   const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
   const scanner = new CsvScanner(dialect);
@@ -111,14 +112,14 @@ async function* scannedRecords(source: FileSource, opts: ReadOptions, dialect: S
     for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
       opts.signal.throwIfAborted();
       scanner.push(chunk, onRecord);
-      yield* drain();
+      if (queue.length) yield drain();
     }
     scanner.end(onRecord);
-    yield* drain();
+    if (queue.length) yield drain();
   } catch (e) {
     if (!(e instanceof UnreadableFile)) throw e;
-    yield* drain();
-    yield { pos: Number.MAX_SAFE_INTEGER, row: scanner.lineNumber, names: [], values: [], error: e.message, fatal: true, raw: '' };
+    queue.push({ pos: Number.MAX_SAFE_INTEGER, row: scanner.lineNumber, names: [], values: [], error: e.message, fatal: true, raw: '' });
+    yield drain();
   }
 }
 
@@ -130,98 +131,100 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
   return {
     format,
     kind: 'text',
-    async *records(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord> {
-      const d = opts.csv;
-      const fast = scanDialect(d.delimiter ?? (format === 'tsv' ? '\t' : ','), d.quote, d.escape);
-      if (fast) {
-        yield* scannedRecords(source, opts, fast);
-        return;
-      }
-      const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
-      let queue: FileRecord[] = [];
-      let names: string[] | undefined;
-      let prevEnd = 0;
-      let skipped: { reason: string; raw: string } | undefined;
-      let prevEmpty = 0;
-      /**
-       * The first and last line of a record: after the previous record and the empty lines skipped
-       * since, spanning the line breaks of its raw text. Counted here because csv-parse counts a CRLF
-       * inside quotes as two lines (and keeps skipped empty lines in the raw text only sometimes).
-       */
-      const span = (raw: string, emptyLines: number): { start: number; end: number } => {
-        const core = raw.replace(/^[\r\n]+/, '');
-        const nl = core.includes('\n') ? '\n' : '\r';
-        const breaks = core.split(nl).length - 1;
-        const start = prevEnd + (emptyLines - prevEmpty) + 1;
-        const end = start + breaks - (core.endsWith(nl) ? 1 : 0);
-        prevEnd = Math.max(end, start);
-        prevEmpty = emptyLines;
-        return { start, end: prevEnd };
-      };
-      const flushSkip = (): void => {
-        if (!skipped) return;
-        const { start, end } = span(skipped.raw, parser.info.empty_lines);
-        // a broken quote can hide record ends: say how far the unparsable text runs
-        const more = end > start ? ` (the unparsable text runs to line ${end})` : '';
-        queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: skipped.raw });
-        skipped = undefined;
-      };
-      const onRecord = ({ record, raw }: Parsed): void => {
-        flushSkip();
-        const { start, end } = span(raw, parser.info.empty_lines);
-        if (!names) {
-          names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
-          if (d.header) return;
-        }
-        // raw is kept for the quarantine (a value may still not fit its column)
-        const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
-        // undecodable bytes first: they may also be what makes a row look ragged
-        if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = invalidBytesReason(decode);
-        else if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
-        queue.push(rec);
-      };
-      const parser = new CapturingParser(onRecord, {
-        delimiter: d.delimiter ?? (format === 'tsv' ? '\t' : ','),
-        quote: d.quote,
-        escape: d.escape,
-        relax_column_count: true,
-        skip_records_with_error: true,
-        skip_empty_lines: true,
-        raw: true,
-        on_skip: (err: CsvError | undefined, raw: string | undefined) => {
-          const text = raw ?? '';
-          // csv-parse reports one broken record again as it grows: keep its first reason, its last text
-          if (skipped && text.startsWith(skipped.raw)) skipped = { ...skipped, raw: text };
-          else {
-            flushSkip();
-            skipped = { reason: `CSV syntax: ${err?.code ?? 'unparsable record'}`, raw: text };
-          }
-          return undefined;
-        },
-      });
-      const drain = (): FileRecord[] => {
-        const out = queue;
-        queue = [];
-        return out;
-      };
-      try {
-        for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
-          opts.signal.throwIfAborted();
-          await write(parser, chunk);
-          yield* drain();
-        }
-        await write(parser, undefined);
-        flushSkip();
-        yield* drain();
-      } catch (e) {
-        if (e instanceof RangeError && /encoding/i.test(e.message)) throw e;
-        if (!(e instanceof UnreadableFile) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
-        flushSkip();
-        yield* drain();
-        yield { pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof UnreadableFile ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' };
-      } finally {
-        parser.destroy();
-      }
-    },
+    records: (source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord> => ungrouped(recordGroups(source, opts)),
+    recordGroups,
   };
+  async function* recordGroups(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord[]> {
+    const d = opts.csv;
+    const fast = scanDialect(d.delimiter ?? (format === 'tsv' ? '\t' : ','), d.quote, d.escape);
+    if (fast) {
+      yield* scannedGroups(source, opts, fast);
+      return;
+    }
+    const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
+    let queue: FileRecord[] = [];
+    let names: string[] | undefined;
+    let prevEnd = 0;
+    let skipped: { reason: string; raw: string } | undefined;
+    let prevEmpty = 0;
+    /**
+     * The first and last line of a record: after the previous record and the empty lines skipped
+     * since, spanning the line breaks of its raw text. Counted here because csv-parse counts a CRLF
+     * inside quotes as two lines (and keeps skipped empty lines in the raw text only sometimes).
+     */
+    const span = (raw: string, emptyLines: number): { start: number; end: number } => {
+      const core = raw.replace(/^[\r\n]+/, '');
+      const nl = core.includes('\n') ? '\n' : '\r';
+      const breaks = core.split(nl).length - 1;
+      const start = prevEnd + (emptyLines - prevEmpty) + 1;
+      const end = start + breaks - (core.endsWith(nl) ? 1 : 0);
+      prevEnd = Math.max(end, start);
+      prevEmpty = emptyLines;
+      return { start, end: prevEnd };
+    };
+    const flushSkip = (): void => {
+      if (!skipped) return;
+      const { start, end } = span(skipped.raw, parser.info.empty_lines);
+      // a broken quote can hide record ends: say how far the unparsable text runs
+      const more = end > start ? ` (the unparsable text runs to line ${end})` : '';
+      queue.push({ pos: end, row: start, names: [], values: [], error: `${skipped.reason} at line ${start}${more}`, raw: skipped.raw });
+      skipped = undefined;
+    };
+    const onRecord = ({ record, raw }: Parsed): void => {
+      flushSkip();
+      const { start, end } = span(raw, parser.info.empty_lines);
+      if (!names) {
+        names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
+        if (d.header) return;
+      }
+      // raw is kept for the quarantine (a value may still not fit its column)
+      const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
+      // undecodable bytes first: they may also be what makes a row look ragged
+      if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = invalidBytesReason(decode);
+      else if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
+      queue.push(rec);
+    };
+    const parser = new CapturingParser(onRecord, {
+      delimiter: d.delimiter ?? (format === 'tsv' ? '\t' : ','),
+      quote: d.quote,
+      escape: d.escape,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      skip_empty_lines: true,
+      raw: true,
+      on_skip: (err: CsvError | undefined, raw: string | undefined) => {
+        const text = raw ?? '';
+        // csv-parse reports one broken record again as it grows: keep its first reason, its last text
+        if (skipped && text.startsWith(skipped.raw)) skipped = { ...skipped, raw: text };
+        else {
+          flushSkip();
+          skipped = { reason: `CSV syntax: ${err?.code ?? 'unparsable record'}`, raw: text };
+        }
+        return undefined;
+      },
+    });
+    const drain = (): FileRecord[] => {
+      const out = queue;
+      queue = [];
+      return out;
+    };
+    try {
+      for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
+        opts.signal.throwIfAborted();
+        await write(parser, chunk);
+        if (queue.length) yield drain();
+      }
+      await write(parser, undefined);
+      flushSkip();
+      if (queue.length) yield drain();
+    } catch (e) {
+      if (e instanceof RangeError && /encoding/i.test(e.message)) throw e;
+      if (!(e instanceof UnreadableFile) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
+      flushSkip();
+      queue.push({ pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof UnreadableFile ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' });
+      yield drain();
+    } finally {
+      parser.destroy();
+    }
+  }
 }

@@ -59,4 +59,9 @@ export interface FormatReader {
   readonly format: FormatName;
   readonly kind: ValueKind;
   records(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord>;
+  /**
+   * The same records in groups, as the reader finds them (a chunk's worth): one `await` per group
+   * instead of per record. Optional; readers without it are grouped one record at a time.
+   */
+  recordGroups?(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord[]>;
 }

@@ -85,6 +85,20 @@ describe('the CSV reader', () => {
     }
   });
 
+  it('stops a file at a record longer than the limit (an unclosed quote), after the records before it', async () => {
+    const { CsvScanner } = await import('../src/formats/csv-scan.js');
+    const s = new CsvScanner({ delimiter: 0x2c, quote: 0x22, escape: 0x22 }, 1000);
+    const got: { line: number; error?: string; fields: string[] }[] = [];
+    const emit = (r: { firstLine: number; error?: string; fields: string[] }): number => got.push({ line: r.firstLine, fields: r.fields, ...(r.error ? { error: r.error } : {}) });
+    s.push(Buffer.from('a,b\n1,"open\n'), emit);
+    for (let i = 0; i < 100; i++) s.push(Buffer.from('more text,\n'), emit);
+    s.end(emit);
+    expect(got).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: [], error: 'CSV_RECORD_TOO_LONG' },
+    ]);
+  });
+
   it('reads CR-only line ends and a last record without one', async () => {
     const r = await records('csv', [Buffer.from('a,b\r1,"x\r'), Buffer.from('y"\r\r2,'), Buffer.from('3')]);
     expect(r.map((x) => [x.row, x.pos, x.values])).toEqual([[2, 3, ['1', 'x\ry']], [5, 5, ['2', '3']]]);

@@ -86,7 +86,11 @@ export class CsvScanner {
   private pendingBytes = 0;
   private stopped = false;
 
-  constructor(private readonly d: ScanDialect) {}
+  constructor(
+    private readonly d: ScanDialect,
+    /** The longest record held (tests set a small one). */
+    private readonly maxRecordBytes = RECORD_MAX_BYTES,
+  ) {}
 
   /** The line the scanner has reached (for an error that ends the file). */
   get lineNumber(): number {
@@ -100,6 +104,7 @@ export class CsvScanner {
       // a record longer than many chunks: rescanning it on every chunk would be quadratic
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
+      if (this.carry.length + this.pendingBytes > this.maxRecordBytes) this.tooLong(emit);
       return;
     }
     const data = this.carry ? Buffer.concat([this.carry, ...this.pending, chunk]) : chunk;
@@ -107,10 +112,16 @@ export class CsvScanner {
     this.pendingBytes = 0;
     const next = this.scan(data, false, emit);
     this.carry = next < data.length ? data.subarray(next) : undefined;
-    if (this.carry && this.carry.length > RECORD_MAX_BYTES) {
-      this.stopped = true;
-      emit({ fields: [], data: this.carry, start: 0, end: 0, firstLine: this.line, lastLine: this.line, error: 'CSV_RECORD_TOO_LONG', fatal: true });
-    }
+    if (this.carry && this.carry.length > this.maxRecordBytes) this.tooLong(emit);
+  }
+
+  /** The unfinished record outgrew the limit: report it and read no further. */
+  private tooLong(emit: (r: Scanned) => void): void {
+    this.stopped = true;
+    const data = this.carry!;
+    this.carry = undefined;
+    this.pending = [];
+    emit({ fields: [], data, start: 0, end: 0, firstLine: this.line, lastLine: this.line, error: 'CSV_RECORD_TOO_LONG', fatal: true });
   }
 
   /** The end of the input: the last record needs no line end. */

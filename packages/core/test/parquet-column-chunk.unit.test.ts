@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdDecompressSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { decimalFromUnscaled, type Column, type Row } from '@datakit/core';
 import { ParquetFileWriter } from '../src/bronze/parquet/index.js';
+import { duck } from './duck.js';
 
 const col = (name: string, type: Column['type'], nullable = true): Column => ({ name, type, nullable, sourceType: 'test' });
 
@@ -55,17 +55,6 @@ const canon = (v: unknown): Canon => (v instanceof Uint8Array ? Buffer.from(v).t
 /** NaN never equals itself: compare doubles through their bit pattern as text. */
 const doubleText = (v: unknown): Canon => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : (v as Canon));
 const expected = rows.map((r) => r.map((v, i) => (columns[i]!.name === 'f' ? doubleText(v) : canon(v))));
-
-async function duck<T>(fn: (q: (sql: string) => Promise<unknown[][]>) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    return await fn(async (sql) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
 
 describe('Parquet column chunks', () => {
   let root: string;

@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdDecompressSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import pino from 'pino';
 import { uuidBytes } from '../src/bronze/parquet/convert.js';
@@ -21,6 +20,7 @@ import {
   type Stream,
 } from '@datakit/core';
 import { ParquetFileWriter, ParquetTarget } from '../src/bronze/parquet/index.js';
+import { duck } from './duck.js';
 
 const col = (name: string, type: Column['type'], nullable = true): Column => ({ name, type, nullable, sourceType: 'test' });
 
@@ -84,17 +84,6 @@ function fromDuck(v: unknown): Canon {
       return String(v);
     default:
       throw new Error(`no canonical form for ${o.constructor.name}`);
-  }
-}
-
-async function duck<T>(fn: (q: (sql: string) => Promise<unknown[][]>) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    return await fn(async (sql) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
   }
 }
 

@@ -83,7 +83,7 @@ async function* scannedGroups(source: FileSource, opts: ReadOptions, dialect: Sc
   const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
   const scanner = new CsvScanner(dialect);
   let names: string[] | undefined;
-  let queue: FileRecord[] = [];
+  const queue: FileRecord[] = [];
   const onRecord = (r: Scanned): void => {
     if (r.error) {
       const more = r.lastLine > r.firstLine ? ` (the unparsable text runs to line ${r.lastLine})` : '';
@@ -103,23 +103,18 @@ async function* scannedGroups(source: FileSource, opts: ReadOptions, dialect: Sc
     else if (r.fields.length !== names.length) rec.error = `ragged row: ${r.fields.length} fields where the header has ${names.length}`;
     queue.push(rec);
   };
-  const drain = (): FileRecord[] => {
-    const out = queue;
-    queue = [];
-    return out;
-  };
   try {
     for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
       opts.signal.throwIfAborted();
       scanner.push(chunk, onRecord);
-      if (queue.length) yield drain();
+      if (queue.length) yield queue.splice(0);
     }
     scanner.end(onRecord);
-    if (queue.length) yield drain();
+    if (queue.length) yield queue.splice(0);
   } catch (e) {
     if (!(e instanceof UnreadableFile)) throw e;
     queue.push({ pos: Number.MAX_SAFE_INTEGER, row: scanner.lineNumber, names: [], values: [], error: e.message, fatal: true, raw: '' });
-    yield drain();
+    yield queue.splice(0);
   }
 }
 
@@ -142,7 +137,7 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
       return;
     }
     const decode: DecodeInfo = { invalid: false, encoding: d.encoding };
-    let queue: FileRecord[] = [];
+    const queue: FileRecord[] = [];
     let names: string[] | undefined;
     let prevEnd = 0;
     let skipped: { reason: string; raw: string } | undefined;
@@ -203,26 +198,21 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
         return undefined;
       },
     });
-    const drain = (): FileRecord[] => {
-      const out = queue;
-      queue = [];
-      return out;
-    };
     try {
       for await (const chunk of utf8Bytes(source.bytes(), d.encoding, decode)) {
         opts.signal.throwIfAborted();
         await write(parser, chunk);
-        if (queue.length) yield drain();
+        if (queue.length) yield queue.splice(0);
       }
       await write(parser, undefined);
       flushSkip();
-      if (queue.length) yield drain();
+      if (queue.length) yield queue.splice(0);
     } catch (e) {
       if (e instanceof RangeError && /encoding/i.test(e.message)) throw e;
       if (!(e instanceof UnreadableFile) && !(e as CsvError).code?.startsWith?.('CSV_')) throw e;
       flushSkip();
       queue.push({ pos: Number.MAX_SAFE_INTEGER, row: prevEnd + 1, names: [], values: [], error: e instanceof UnreadableFile ? e.message : `CSV syntax: ${(e as CsvError).code}`, fatal: true, raw: '' });
-      yield drain();
+      yield queue.splice(0);
     } finally {
       parser.destroy();
     }

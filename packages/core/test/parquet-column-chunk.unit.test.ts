@@ -24,6 +24,9 @@ const columns: Column[] = [
   col('f', 'float64'),
   col('d38', { decimal: [38, 4] }),
   col('d9', { decimal: [9, 2] }),
+  // 9 and 13 bytes: fixed-length decimals shorter than 16 bytes
+  col('d20', { decimal: [20, 2] }),
+  col('d30', { decimal: [30, 5] }),
   col('u', 'uuid'),
   col('bin', 'bytes'),
 ];
@@ -43,9 +46,12 @@ function makeRow(i: number): Row {
   const sign = rand(2) ? '-' : '';
   const d38 = i % 17 === 0 ? null : i === 1 ? '9999999999999999999999999999999999.9999' : i === 2 ? '-9999999999999999999999999999999999.9999' : `${sign}${rand(10 ** 9)}${rand(10 ** 9)}.${String(rand(10_000)).padStart(4, '0')}`;
   const d9 = i % 19 === 0 ? null : `${rand(2) ? '-' : ''}${rand(10_000_000)}.${String(rand(100)).padStart(2, '0')}`;
+  const digits = (n: number): string => Array.from({ length: n }, () => rand(10)).join('');
+  const d20 = i % 31 === 0 ? null : i === 1 ? '999999999999999999.99' : i === 2 ? '-999999999999999999.99' : `${rand(2) ? '-' : ''}${1 + rand(9)}${digits(rand(18))}.${digits(2)}`;
+  const d30 = i % 37 === 0 ? null : i === 3 ? '-1.00000' : i === 4 ? '0.00000' : `${rand(2) ? '-' : ''}${1 + rand(9)}${digits(rand(25))}.${digits(5)}`;
   const u = i % 23 === 0 ? null : `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
   const bin = i % 29 === 0 ? null : Buffer.from(hex(2 * rand(20)), 'hex');
-  return [BigInt(i), low, `u-${i}-${'x'.repeat(rand(40))}`, big, b, f, d38, d9, u, bin];
+  return [BigInt(i), low, `u-${i}-${'x'.repeat(rand(40))}`, big, b, f, d38, d9, d20, d30, u, bin];
 }
 
 const rows: Row[] = Array.from({ length: ROWS }, (_, i) => makeRow(i));
@@ -73,8 +79,8 @@ describe('Parquet column chunks', () => {
 
   it('round-trips every value through DuckDB', async () => {
     const got = await duck(async (q) =>
-      (await q(`SELECT id, low, uniq, big, b, CASE WHEN f IS NULL THEN NULL WHEN isnan(f) THEN 'NaN' WHEN f = 0 AND signbit(f) THEN '-0' ELSE f::VARCHAR END, d38::VARCHAR, d9::VARCHAR, u::VARCHAR, hex(bin) FROM read_parquet('${file}') ORDER BY id`)).map((r) =>
-        r.map((v, i) => (i === 5 && typeof v === 'string' && v !== 'NaN' && v !== '-0' ? String(Number(v)) : i === 9 && typeof v === 'string' ? v.toLowerCase() : (v as Canon))),
+      (await q(`SELECT id, low, uniq, big, b, CASE WHEN f IS NULL THEN NULL WHEN isnan(f) THEN 'NaN' WHEN f = 0 AND signbit(f) THEN '-0' ELSE f::VARCHAR END, d38::VARCHAR, d9::VARCHAR, d20::VARCHAR, d30::VARCHAR, u::VARCHAR, hex(bin) FROM read_parquet('${file}') ORDER BY id`)).map((r) =>
+        r.map((v, i) => (i === 5 && typeof v === 'string' && v !== 'NaN' && v !== '-0' ? String(Number(v)) : i === 11 && typeof v === 'string' ? v.toLowerCase() : (v as Canon))),
       ),
     );
     // DuckDB prints decimals in their scale: the same text the rows hold
@@ -94,7 +100,7 @@ describe('Parquet column chunks', () => {
       return decimalFromUnscaled(BigInt(v as number | bigint), scale);
     };
     const uuid = (v: unknown): Canon => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'));
-    const got = objects.map((o) => [o.id, o.low ?? null, o.uniq, o.big ?? null, o.b ?? null, o.f === undefined || o.f === null ? null : doubleText(o.f), scaled(o.d38, 4), scaled(o.d9, 2), uuid(o.u), o.bin === undefined || o.bin === null ? null : canon(o.bin)]);
+    const got = objects.map((o) => [o.id, o.low ?? null, o.uniq, o.big ?? null, o.b ?? null, o.f === undefined || o.f === null ? null : doubleText(o.f), scaled(o.d38, 4), scaled(o.d9, 2), scaled(o.d20, 2), scaled(o.d30, 5), uuid(o.u), o.bin === undefined || o.bin === null ? null : canon(o.bin)]);
     expect(got).toEqual(expected);
   });
 
@@ -125,7 +131,7 @@ describe('Parquet column chunks', () => {
         let min: unknown;
         let max: unknown;
         if (c.name === 'id') [min, max] = [String(values[0]), String(values.at(-1))];
-        else if (c.name === 'd9' || c.name === 'd38') {
+        else if (c.name.startsWith('d') && c.name !== 'id') {
           const sorted = [...(values as string[])].sort((a, b) => (Number(a) < Number(b) ? -1 : 1));
           // exact order over the unscaled integers
           const unscaled = (v: string): bigint => BigInt(v.replace('.', ''));

@@ -194,7 +194,7 @@ export class CsvScanner {
             emit({ fields: [], data, start, end: n, firstLine, lastLine: this.line, error: 'CSV_QUOTE_NOT_CLOSED', fatal: true });
             return n;
           }
-          fields.push(seg === i + 1 && !value ? data.utf8Slice(seg, j) : value + data.utf8Slice(seg, j));
+          fields.push(value + data.utf8Slice(seg, j));
           i = j + 1;
           if (i < n) {
             c = data[i]!;

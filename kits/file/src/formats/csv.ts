@@ -57,6 +57,18 @@ function write(parser: Parser, chunk: Buffer | undefined): Promise<void> {
   });
 }
 
+/** Column names from the first record: its fields (header) or `column_1`, `column_2`, … */
+function namesOf(first: readonly string[], header: boolean): string[] {
+  return header ? headerNames(first) : first.map((_, i) => `column_${i + 1}`);
+}
+
+/** Why a parsed record cannot be read, if it cannot: undecodable bytes first (they may also be what makes a row look ragged), then raggedness. */
+function recordError(fields: number, names: number, undecodable: boolean, decode: DecodeInfo): string | undefined {
+  if (undecodable) return invalidBytesReason(decode);
+  if (fields !== names) return `ragged row: ${fields} fields where the header has ${names}`;
+  return undefined;
+}
+
 /** A record of the scanner: its source text is decoded only when asked for. */
 class ScannedRecord implements FileRecord {
   error?: string;
@@ -94,13 +106,12 @@ async function* scannedGroups(source: FileSource, opts: ReadOptions, dialect: Sc
       return;
     }
     if (!names) {
-      names = d.header ? headerNames(r.fields) : r.fields.map((_, i) => `column_${i + 1}`);
+      names = namesOf(r.fields, d.header);
       if (d.header) return;
     }
     const rec = new ScannedRecord(r.lastLine, r.firstLine, names, r.fields, r.data, r.start, r.end);
-    // undecodable bytes first: they may also be what makes a row look ragged
-    if (decode.invalid && r.data.subarray(r.start, r.end).includes(INVALID_UTF8_BYTES)) rec.error = invalidBytesReason(decode);
-    else if (r.fields.length !== names.length) rec.error = `ragged row: ${r.fields.length} fields where the header has ${names.length}`;
+    const error = recordError(r.fields.length, names.length, decode.invalid && r.data.subarray(r.start, r.end).includes(INVALID_UTF8_BYTES), decode);
+    if (error) rec.error = error;
     queue.push(rec);
   };
   try {
@@ -131,7 +142,8 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
   };
   async function* recordGroups(source: FileSource, opts: ReadOptions): AsyncIterable<FileRecord[]> {
     const d = opts.csv;
-    const fast = scanDialect(d.delimiter ?? (format === 'tsv' ? '\t' : ','), d.quote, d.escape);
+    const delimiter = d.delimiter ?? (format === 'tsv' ? '\t' : ',');
+    const fast = scanDialect(delimiter, d.quote, d.escape);
     if (fast) {
       yield* scannedGroups(source, opts, fast);
       return;
@@ -169,18 +181,17 @@ export function csvReader(format: 'csv' | 'tsv'): FormatReader {
       flushSkip();
       const { start, end } = span(raw, parser.info.empty_lines);
       if (!names) {
-        names = d.header ? headerNames(record) : record.map((_, i) => `column_${i + 1}`);
+        names = namesOf(record, d.header);
         if (d.header) return;
       }
       // raw is kept for the quarantine (a value may still not fit its column)
       const rec: FileRecord = { pos: end, row: start, names, values: record, raw };
-      // undecodable bytes first: they may also be what makes a row look ragged
-      if (decode.invalid && raw.includes(INVALID_UTF8)) rec.error = invalidBytesReason(decode);
-      else if (record.length !== names.length) rec.error = `ragged row: ${record.length} fields where the header has ${names.length}`;
+      const error = recordError(record.length, names.length, decode.invalid && raw.includes(INVALID_UTF8), decode);
+      if (error) rec.error = error;
       queue.push(rec);
     };
     const parser = new CapturingParser(onRecord, {
-      delimiter: d.delimiter ?? (format === 'tsv' ? '\t' : ','),
+      delimiter,
       quote: d.quote,
       escape: d.escape,
       relax_column_count: true,

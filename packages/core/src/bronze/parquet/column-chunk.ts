@@ -78,7 +78,7 @@ export class ColumnChunkWriter {
   private readonly decimal: boolean;
   private readonly decimalBytes: boolean;
   private readonly statKind: StatKind;
-  /** PLAIN values of the open page (or the dictionary's entries' indexes, see {@link indexes}). */
+  /** PLAIN values of the open page (a dictionary-encoded page keeps its indexes in {@link indexes}). */
   private readonly values = new Bytes(64 * 1024);
   /** Definition levels of the open page (nullable columns). */
   private defs = new Uint8Array(4096);
@@ -97,6 +97,8 @@ export class ColumnChunkWriter {
   /** The dictionary of a string column while it pays (value → index), its PLAIN entries, and the page's indexes. */
   private dict: Map<string, number> | undefined;
   private readonly dictBytes = new Bytes(0);
+  /** Entries of the row group's dictionary (kept when the dictionary is dropped: its page is still written). */
+  private dictSize = 0;
   private indexes = new Int32Array(4096);
   private indexCount = 0;
   /** The row group's dictionary pages were used for some page, so the dictionary page must be written. */
@@ -190,7 +192,7 @@ export class ColumnChunkWriter {
           break;
         }
         const at = typeof v === 'string' ? out.string(v) : out.bytes(v as Uint8Array, true);
-        if (this.statKind === 'bytes') this.statBytes(out.buf, at, out.len);
+        this.statBytes(out, at);
         break;
       }
       case 'FIXED_LEN_BYTE_ARRAY': {
@@ -201,7 +203,7 @@ export class ColumnChunkWriter {
           const b = v as Uint8Array;
           if (b.byteLength !== this.typeLength) throw new RangeError(`expected ${this.typeLength} bytes, got ${b.byteLength}`);
           const at = out.bytes(b, false);
-          if (this.statKind === 'bytes') this.statBytes(out.buf, at, out.len);
+          this.statBytes(out, at);
         }
         break;
       }
@@ -280,8 +282,6 @@ export class ColumnChunkWriter {
     return { chunk, ...(locations.length > 1 ? { offsetIndex: { page_locations: locations } } : {}) };
   }
 
-  private dictSize = 0;
-
   private reset(): void {
     this.pages = [];
     this.heldBytes = 0;
@@ -331,14 +331,14 @@ export class ColumnChunkWriter {
       ) {
         this.dropDictionary();
         const at = this.values.string(s);
-        if (this.statKind === 'bytes') this.statBytes(this.values.buf, at, this.values.len);
+        this.statBytes(this.values, at);
         return;
       }
       index = dict.size;
       dict.set(s, index);
       this.dictSize = dict.size;
       const at = this.dictBytes.string(s);
-      if (this.statKind === 'bytes') this.statBytes(this.dictBytes.buf, at, this.dictBytes.len);
+      this.statBytes(this.dictBytes, at);
     }
     if (this.indexCount === this.indexes.length) {
       const next = new Int32Array(this.indexes.length * 2);
@@ -397,12 +397,14 @@ export class ColumnChunkWriter {
     if (this.max === undefined || (b && !this.max)) this.max = b;
   }
 
-  /** Unsigned byte order of `buf[from, to)` against the min and max so far (copied when they change). */
-  private statBytes(buf: Buffer, from: number, to: number): void {
+  /** Unsigned byte order of the value just appended to `b` (from `from` to its end) against the min and max so far (copied when they change). */
+  private statBytes(b: Bytes, from: number): void {
+    if (this.statKind !== 'bytes') return;
+    const { buf, len } = b;
     const min = this.min as Uint8Array | undefined;
     const max = this.max as Uint8Array | undefined;
-    if (min === undefined || buf.compare(min, 0, min.byteLength, from, to) < 0) this.min = Uint8Array.prototype.slice.call(buf, from, to);
-    if (max === undefined || buf.compare(max, 0, max.byteLength, from, to) > 0) this.max = Uint8Array.prototype.slice.call(buf, from, to);
+    if (min === undefined || buf.compare(min, 0, min.byteLength, from, len) < 0) this.min = b.copy(from, len);
+    if (max === undefined || buf.compare(max, 0, max.byteLength, from, len) > 0) this.max = b.copy(from, len);
   }
 
   /** Compress the open page and hold it for the row group. */

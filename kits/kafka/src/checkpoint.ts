@@ -5,7 +5,7 @@
  *
  * @example { "offsets": { "0": "1042", "3": "977" } }
  */
-import { DatakitError, type Context } from '@datakit/core';
+import { DatakitError, stateKey, type Context, type SplitState, type StreamState } from '@datakit/core';
 
 /** The stored form. */
 export interface KafkaCheckpoint {
@@ -29,6 +29,43 @@ export function parseCheckpoint(state: unknown, stream: string): Map<number, big
     out.set(Number(p), BigInt(o));
   }
   return out;
+}
+
+/**
+ * Where each owned partition resumes: the furthest offset any split of the stream stored for it —
+ * this split's own checkpoint, or a live one of another split count (the group grew from 2 to 3
+ * containers, `--partition 0/2` became `0/3`): every offset a split stored is in bronze, and each
+ * split starts where the furthest left off, so nothing is read twice. `adopted`: an offset came from
+ * another split (store it under this split's key even if nothing is read).
+ *
+ * @throws DatakitError `STATE.CORRUPT` when this split's own first load is unfinished (staging,
+ *   invisible) and another split has read its partitions since: resuming would show those
+ *   messages twice once the first load is swapped in.
+ */
+export function resumeOffsets(own: StreamState | undefined, splits: SplitState[] | undefined, stream: string, owned: number[]): { offsets: Map<number, bigint>; adopted: boolean } {
+  const offsets = parseCheckpoint(own, stream);
+  for (const p of [...offsets.keys()]) if (!owned.includes(p)) offsets.delete(p);
+  const self = splits?.find((s) => s.self);
+  let adopted = false;
+  for (const other of splits ?? []) {
+    if (other.self || other.phase !== 'live') continue;
+    for (const [p, o] of parseCheckpoint(other.checkpoint, stream)) {
+      if (!owned.includes(p)) continue;
+      if (self?.phase === 'staging' && offsets.size && other.updatedAt > self.updatedAt) {
+        const key = self.split ? stateKey(stream, self.split) : stream;
+        throw new DatakitError('STATE.CORRUPT', `stream ${stream}: split ${key} has an unfinished first load, and split ${other.split ? stateKey(stream, other.split) : stream} has read partition ${p} since`, {
+          where: { kit: 'kafka', stream },
+          fix: `run \`state reset ${key}\` (drops only that unfinished first load; the split then starts where the others left off)`,
+        });
+      }
+      const mine = offsets.get(p);
+      if (mine === undefined || o > mine) {
+        offsets.set(p, o);
+        adopted = true;
+      }
+    }
+  }
+  return { offsets, adopted };
 }
 
 /** The stored form of positions (a fresh object: core may keep it while the read goes on). */

@@ -29,7 +29,24 @@ export const kafkaConfig = z.object({
   }),
   groupId: setting(z.string().min(1).optional(), {
     env: 'KAFKA_GROUP_ID',
-    description: 'Consumer group the stored offsets are committed to (for lag monitoring) and read from with KAFKA_START=group. The kit never joins it: use a group no other consumer joins.',
+    description:
+      'Consumer group of the extractor: its containers join it and split the partitions (scale-out), and the stored offsets are committed to it (lag monitoring; KAFKA_START=group). Use a group no other consumer joins.',
+  }),
+  groupJoin: setting(z.boolean().default(true), {
+    env: 'KAFKA_GROUP_JOIN',
+    description: 'Join KAFKA_GROUP_ID as a member so that containers of the group split the partitions (≈3 s group join on a new generation); false: one container reads everything and only mirrors its offsets to the group.',
+  }),
+  splits: setting(z.coerce.number().int().positive().max(10_000).optional(), {
+    env: 'KAFKA_SPLITS',
+    description: 'Splits of each topic the group shares (split i/n: partitions p % n == i). Default: the stored split count, or the number of containers when that is larger.',
+  }),
+  sessionTimeoutMs: setting(z.coerce.number().int().min(1_000).default(30_000), {
+    env: 'KAFKA_SESSION_TIMEOUT_MS',
+    description: 'Group session timeout: a container silent this long (killed) loses its splits to the others.',
+  }),
+  rebalanceTimeoutMs: setting(z.coerce.number().int().min(1_000).default(60_000), {
+    env: 'KAFKA_REBALANCE_TIMEOUT_MS',
+    description: 'How long a rebalance waits for the members to store what they read and rejoin.',
   }),
   start: setting(z.enum(['earliest', 'latest', 'group']).default('earliest'), {
     env: 'KAFKA_START',

@@ -15,22 +15,32 @@ import { parseCheckpoint } from './checkpoint.js';
 import { connectCluster } from './client.js';
 import type { KafkaKitConfig } from './config.js';
 import { kafkaError } from './errors.js';
+import { memberOf, type GroupMember } from './membership.js';
 import { commitGroupOffsets, type WireCluster } from './wire.js';
 
 /** Commit the stored offsets of the partitions this process owns; log, never throw. */
-export async function commitStored(cluster: WireCluster, groupId: string, topic: string, stored: Map<number, bigint>, owned: number[], log: Logger): Promise<boolean> {
+export async function commitStored(cluster: WireCluster, groupId: string, topic: string, stored: Map<number, bigint>, owned: number[], log: Logger, member?: GroupMember): Promise<boolean> {
   const offsets = new Map([...stored].filter(([p]) => owned.includes(p)));
   if (!offsets.size) return true;
   try {
-    await commitGroupOffsets(cluster, groupId, topic, offsets);
+    await commitGroupOffsets(cluster, groupId, topic, offsets, member?.generation());
     log.debug({ topic, groupId, partitions: offsets.size }, 'stored offsets committed to the consumer group');
     return true;
   } catch (e) {
     const err = kafkaError(e, `committing offsets of topic ${topic} to group ${groupId}`, topic);
-    const member = /UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS/.test(err.message);
+    const fenced = /UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS/.test(err.message);
+    if (fenced && member) {
+      // this member's generation is over (another member joined or left): rejoin, and whoever owns
+      // the partitions next commits the stored offsets when its read starts
+      log.info({ topic, groupId }, 'consumer group commit refused: the group is rebalancing; the next owner of the partitions commits them');
+      member.revoke('offset commit refused');
+      return false;
+    }
     log.warn(
       { topic, groupId, code: err.code, err: err.describe() },
-      member ? 'consumer group commit rejected: another consumer has joined the group; use a KAFKA_GROUP_ID of its own for the extractor' : 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)',
+      fenced
+        ? 'consumer group commit rejected: another consumer has joined the group; use a KAFKA_GROUP_ID of its own for the extractor, or let the extractor join it (KAFKA_GROUP_JOIN)'
+        : 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)',
     );
     return false;
   }
@@ -61,7 +71,7 @@ export async function commitStoredCheckpoint(ctx: Context, config: KafkaKitConfi
   let fresh: WireCluster | undefined;
   try {
     const cluster = open?.cluster ?? (fresh = await connectCluster(config, ctx.logger));
-    if (await commitStored(cluster, config.groupId, stream.name, offsets, open?.owned ?? [...offsets.keys()], ctx.logger)) committed.set(stream, key);
+    if (await commitStored(cluster, config.groupId, stream.name, offsets, open?.owned ?? [...offsets.keys()], ctx.logger, memberOf(ctx.runId))) committed.set(stream, key);
   } catch (e) {
     // commitStored logs its own failures: only connecting can throw here
     ctx.logger.warn({ err: kafkaError(e, 'connecting to commit offsets', stream.name).describe() }, 'consumer group commit failed (lag monitoring will lag; bronze is unaffected)');

@@ -9,6 +9,7 @@ import { kafkaConfig, type KafkaKitConfig } from './config.js';
 import { discoverTopics, selectedTopics } from './discover.js';
 import { kafkaError } from './errors.js';
 import { commitStoredCheckpoint } from './group.js';
+import { GroupMember } from './membership.js';
 import { readTopic } from './read.js';
 import { Registry } from './registry.js';
 import { fetchGroupOffsets, listOffsets, type WireCluster } from './wire.js';
@@ -48,4 +49,10 @@ export const kafkaKit = defineKit<KafkaKitConfig>({
   discover: discoverTopics,
   read: readTopic,
   stored: commitStoredCheckpoint,
+  // with KAFKA_GROUP_ID, the run's containers join the group and split the partitions (membership.ts)
+  assign: async (ctx, config, streams, storedKeys) => {
+    const { groupId } = config;
+    if (!groupId || !config.groupJoin) return undefined;
+    return (await GroupMember.join(ctx, { ...config, groupId }, streams.map((s) => s.name), storedKeys)).assignment();
+  },
 });

@@ -6,7 +6,7 @@
  * and written.
  */
 import { DatakitError, type Batch, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
-import { parseCheckpoint, ownedPartitions, runBudget, toCheckpoint } from './checkpoint.js';
+import { ownedPartitions, resumeOffsets, runBudget, toCheckpoint } from './checkpoint.js';
 import { connectCluster } from './client.js';
 import { fixedWidth } from './columns.js';
 import type { KafkaKitConfig } from './config.js';
@@ -14,6 +14,7 @@ import { keyDecoder, valueDecoder } from './decode.js';
 import { kafkaError } from './errors.js';
 import { fetchRound, nextOffset, OffsetOutOfRange, visibleMessages } from './fetch.js';
 import { commitStored, registerReader } from './group.js';
+import { memberOf } from './membership.js';
 import { Registry } from './registry.js';
 import { RowBuilder } from './rows.js';
 import { resolveRange, retentionGap } from './start.js';
@@ -23,7 +24,9 @@ import { listOffsets, partitionIds, type FetchedPartition, type WireCluster } fr
 export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: Stream, state: StreamState | undefined): AsyncGenerator<Batch> {
   const topic = stream.name;
   const log = ctx.logger;
-  const stored = parseCheckpoint(state, topic);
+  // in a scale-out through the group: the reads of this generation return when it rebalances
+  const member = memberOf(ctx.runId);
+  const revoked = member?.revoked;
   const budget = runBudget(ctx.runId, config.maxMessages, config.maxSeconds);
   const registry = config.keyFormat === 'avro' || config.valueFormat === 'avro' ? new Registry(config) : undefined;
   const fixed = fixedWidth(config);
@@ -40,11 +43,12 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
       throw kafkaError(e, `connecting to read topic ${topic}`, topic);
     }
     const owned = ownedPartitions(partitionIds(cluster, topic), ctx.partition);
+    const { offsets: stored, adopted } = resumeOffsets(state, ctx.splitStates, topic, owned);
     if (config.groupId) {
-      await commitStored(cluster, config.groupId, topic, stored, owned, log);
+      await commitStored(cluster, config.groupId, topic, stored, owned, log, member);
       unregister = registerReader(stream, cluster, owned);
     }
-    const range = await resolveRange({ cluster, topic, partitions: owned, stored, config, logger: log }).catch((e: unknown) => {
+    const range = await resolveRange({ cluster, topic, partitions: owned, stored, adopted, config, logger: log }).catch((e: unknown) => {
       throw kafkaError(e, `reading the offsets of topic ${topic}`, topic);
     });
     const positions = range.start;
@@ -72,7 +76,8 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
       batch = [];
       return out;
     };
-    const canFetch = (): boolean => !ctx.signal.aborted && Date.now() < budget.deadline && budget.messagesLeft > 0 && pending().size > 0;
+    const stop = (): boolean => ctx.signal.aborted || revoked?.aborted === true;
+    const canFetch = (): boolean => !stop() && Date.now() < budget.deadline && budget.messagesLeft > 0 && pending().size > 0;
     const fetchNext = (): Promise<FetchedPartition[]> => fetchRound({ cluster: cluster!, topic, offsets: pending(), config, signal: ctx.signal });
     inflight = canFetch() ? fetchNext() : undefined;
     let idle = 0;
@@ -131,21 +136,21 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
           read++;
           if (batch.length >= ctx.batchSize) {
             yield flush();
-            if (ctx.signal.aborted) return;
+            if (stop()) return;
           }
         }
         // offsets without a visible message (transaction markers, aborted or compacted records)
         const to = ends.get(data.partition)!;
         if (!cut && to > positions.get(data.partition)!) positions.set(data.partition, to);
       }
-      if (inflight && (budget.messagesLeft <= 0 || ctx.signal.aborted)) {
+      if (inflight && (budget.messagesLeft <= 0 || stop())) {
         inflight.catch(() => undefined);
         inflight = undefined;
       }
     }
     if (batch.length || JSON.stringify(toCheckpoint(positions)) !== last) yield flush();
     const behind = [...positions].filter(([p, o]) => o < range.end.get(p)!).length;
-    log.info({ topic, messages: read, quarantined: rows.quarantined, complete: behind === 0 }, behind ? 'stopped before the high watermarks (budget or signal)' : 'reached the high watermarks');
+    log.info({ topic, messages: read, quarantined: rows.quarantined, complete: behind === 0 }, behind ? `stopped before the high watermarks (${revoked?.aborted ? 'the group rebalanced' : 'budget or signal'})` : 'reached the high watermarks');
   } finally {
     unregister?.();
     inflight?.catch(() => undefined);

@@ -35,6 +35,8 @@ export async function resolveRange(p: {
   topic: string;
   partitions: number[];
   stored: Map<number, bigint>;
+  /** A stored offset came from another split (see resumeOffsets): store the start. */
+  adopted?: boolean;
   config: Pick<KafkaKitConfig, 'start' | 'groupId' | 'onRetentionGap'>;
   logger: Logger;
 }): Promise<Range> {
@@ -43,7 +45,7 @@ export async function resolveRange(p: {
   const fresh = partitions.filter((x) => !stored.has(x));
   const group = fresh.length && config.start === 'group' ? await fetchGroupOffsets(cluster, config.groupId!, topic, fresh) : new Map<number, bigint>();
   const start = new Map<number, bigint>();
-  let changed = false;
+  let changed = p.adopted === true;
   let mustStore = false;
   for (const partition of partitions) {
     const lo = low.get(partition) ?? 0n;

@@ -8,7 +8,7 @@
  * no public `assign()`, so this module reaches its cluster through the one private factory the
  * `Kafka` client keeps (pinned kafkajs 2.2.4) and types only what it uses. Offsets are committed to
  * the group as a "simple consumer" (generation -1, no member id), which Kafka accepts while no member
- * has joined the group.
+ * has joined the group, or, in a scale-out through the group (membership.ts), as a member.
  */
 import type { Kafka } from 'kafkajs';
 
@@ -56,6 +56,17 @@ interface WireBroker {
     retentionTime?: number;
     topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
   }): Promise<unknown>;
+  joinGroup(req: {
+    groupId: string;
+    sessionTimeout: number;
+    rebalanceTimeout: number;
+    memberId: string;
+    protocolType: string;
+    groupProtocols: { name: string; metadata: Buffer }[];
+  }): Promise<{ generationId: number; leaderId: string; memberId: string; members: { memberId: string; memberMetadata: Buffer }[] }>;
+  syncGroup(req: { groupId: string; generationId: number; memberId: string; groupAssignment: { memberId: string; memberAssignment: Buffer }[] }): Promise<{ memberAssignment: Buffer }>;
+  heartbeat(req: { groupId: string; groupGenerationId: number; memberId: string }): Promise<unknown>;
+  leaveGroup(req: { groupId: string; memberId: string }): Promise<unknown>;
   offsetFetch(req: { groupId: string; topics: { topic: string; partitions: { partition: number }[] }[] }): Promise<{
     responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[];
   }>;
@@ -120,14 +131,17 @@ export async function fetchGroupOffsets(cluster: WireCluster, groupId: string, t
   return out;
 }
 
-/** Commit offsets (the next offset to read, Kafka's convention) as a simple consumer. */
-export async function commitGroupOffsets(cluster: WireCluster, groupId: string, topic: string, offsets: Map<number, bigint>): Promise<void> {
+/**
+ * Commit offsets (the next offset to read, Kafka's convention): as the member of `generation` (the
+ * coordinator refuses a stale one), else as a simple consumer.
+ */
+export async function commitGroupOffsets(cluster: WireCluster, groupId: string, topic: string, offsets: Map<number, bigint>, generation?: { generationId: number; memberId: string }): Promise<void> {
   if (!offsets.size) return;
   const coordinator = await cluster.findGroupCoordinator({ groupId });
   await coordinator.offsetCommit({
     groupId,
-    groupGenerationId: -1,
-    memberId: '',
+    groupGenerationId: generation?.generationId ?? -1,
+    memberId: generation?.memberId ?? '',
     topics: [{ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })) }],
   });
 }

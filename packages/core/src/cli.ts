@@ -17,7 +17,7 @@ import { stateKey } from './naming.js';
 import { runStreams, selectStreams, type StreamReport } from './runner.js';
 import { runtimeSettings, type RuntimeSettings } from './runtime.js';
 import { createTarget } from './targets.js';
-import type { Context, Kit } from './types.js';
+import type { Assignment, Context, Kit, Split } from './types.js';
 import { isoFromMicros, microsFromDate, stringifyExact } from './values.js';
 
 /** Where the CLI writes; tests pass their own. */
@@ -42,6 +42,55 @@ function parsePartition(text: string): { index: number; count: number } {
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) throw new DatakitError('CONFIG.INVALID', `--partition ${text}: expected i/n with 0 <= i < n`, { fix: 'e.g. --partition 0/4' });
   return { index, count };
+}
+
+/**
+ * Read every stream once per split of a scale-out's assignment; when the source takes the assignment
+ * back (a process joined or left), stop after the streams in flight, take the new assignment and
+ * read its splits (a split another process just finished costs a look at the high watermarks). The
+ * reports of one stream over its splits are merged. Releases the assignment at the end.
+ */
+export async function runSplits(first: Assignment, read: (split: Split, revoked: AbortSignal) => Promise<StreamReport[]>): Promise<StreamReport[]> {
+  let assignment = first;
+  let reports: StreamReport[] = [];
+  try {
+    for (;;) {
+      for (const split of assignment.splits) {
+        if (assignment.revoked.aborted) break;
+        reports = mergeReports(reports, await read(split, assignment.revoked));
+        if (reports.some((r) => r.status !== 'succeeded')) return reports;
+      }
+      if (!assignment.revoked.aborted) return reports;
+      assignment = await assignment.next();
+    }
+  } finally {
+    await assignment.release();
+  }
+}
+
+/** Reports of the same streams from several splits, one per stream (rows, bytes, outputs summed). */
+export function mergeReports(a: StreamReport[], b: StreamReport[]): StreamReport[] {
+  const out = new Map(a.map((r) => [r.stream, r]));
+  const rank = { succeeded: 0, interrupted: 1, failed: 2 } as const;
+  for (const r of b) {
+    const was = out.get(r.stream);
+    if (!was) {
+      out.set(r.stream, r);
+      continue;
+    }
+    const newColumns = [...new Set([...(was.newColumns ?? []), ...(r.newColumns ?? [])])];
+    out.set(r.stream, {
+      ...r,
+      status: rank[r.status] >= rank[was.status] ? r.status : was.status,
+      rows: was.rows + r.rows,
+      bytes: was.bytes + r.bytes,
+      outputs: [...was.outputs, ...r.outputs],
+      durationSeconds: was.durationSeconds + r.durationSeconds,
+      ...(newColumns.length ? { newColumns } : {}),
+      ...(was.error && !r.error ? { error: was.error } : {}),
+    });
+  }
+  return [...out.values()];
 }
 
 /**
@@ -143,10 +192,19 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
         const streams = selectStreams(all, names, l.runtime.include, l.runtime.exclude);
         selected = streams.map((s) => s.name);
         target = await openTarget(l, source);
-        const keys = streams.map((s) => stateKey(s.name, partition));
-        if (opts.stateReset) await target.resetState(source, keys);
-        const states = await target.loadState(source);
-        reports = await runStreams({ kit, config: l.config, runtime: l.runtime, ctx, target, run, streams, states, metrics });
+        const open = target;
+        const common = { kit, config: l.config, runtime: l.runtime, target, run, streams, metrics };
+        // a scale-out through the source's coordination (a Kafka consumer group), unless --partition fixes the split
+        const assignment = partition || !kit.assign ? undefined : await retrying(l, 'assign', async () => kit.assign!(ctx, l.config, streams, Object.keys(await open.loadState(source))));
+        if (assignment && opts.stateReset) {
+          await assignment.release();
+          throw new DatakitError('CONFIG.INVALID', '--state-reset cannot be combined with a scale-out: each process would reset what the others already stored', {
+            fix: 'run `state reset <stream…>` once while no process of the group runs, then start them',
+          });
+        }
+        if (opts.stateReset) await target.resetState(source, streams.map((s) => stateKey(s.name, partition)));
+        if (!assignment) reports = await runStreams({ ...common, ctx, states: await target.loadState(source) });
+        else reports = await runSplits(assignment, async (split, revoked) => runStreams({ ...common, ctx: { ...ctx, partition: split }, states: await open.loadState(source), revoked }));
         const failed = reports.filter((r) => r.status === 'failed');
         const interrupted = controller.signal.aborted || reports.some((r) => r.status === 'interrupted');
         status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';

@@ -36,8 +36,8 @@ export function warehouseTableName(bronzeName: string): string {
  * replace each other: in Parquet `<stream>/partition=0of4/` (readers glob `<stream>/*\/*.parquet`), in
  * the warehouse `br_orders__p0of4`.
  */
-export function partitionBronzeName(bronzeName: string, partition?: { index: number; count: number }): string {
-  return partition && partition.count > 1 ? `${bronzeName}/partition=${partition.index}of${partition.count}` : bronzeName;
+export function partitionBronzeName(bronzeName: string, partition?: { index: number; count: number; named?: boolean }): string {
+  return partition && (partition.count > 1 || partition.named) ? `${bronzeName}/partition=${partition.index}of${partition.count}` : bronzeName;
 }
 
 /** `"a ""b"""` — a quoted PostgreSQL identifier. */
@@ -45,7 +45,21 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The state key of a stream, with its partition when split (`orders#2/4`). */
-export function stateKey(stream: string, partition?: { index: number; count: number }): string {
-  return partition && partition.count > 1 ? `${stream}#${partition.index}/${partition.count}` : stream;
+/** The state key of a stream, with its partition when split (`orders#2/4`; `orders#0/1` for a named single split). */
+export function stateKey(stream: string, partition?: { index: number; count: number; named?: boolean }): string {
+  return partition && (partition.count > 1 || partition.named) ? `${stream}#${partition.index}/${partition.count}` : stream;
+}
+
+/**
+ * Which split of `stream` a state key belongs to: `{ split: undefined }` for the stream's own key,
+ * `{ split: { index, count } }` for `stream#i/n`, `undefined` for a key of another stream.
+ */
+export function splitOfKey(stream: string, key: string): { split?: { index: number; count: number } } | undefined {
+  if (key === stream) return {};
+  if (!key.startsWith(`${stream}#`)) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(key.slice(stream.length + 1));
+  if (!m) return undefined;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return index < count ? { split: { index, count } } : undefined;
 }

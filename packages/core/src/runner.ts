@@ -8,10 +8,10 @@ import type { BronzeTarget, RunInfo, SinkResult, SourceState, StoredStreamState 
 import { DatakitError, toDatakitError, type ErrorCode } from './errors.js';
 import { withRetries } from './retry.js';
 import type { RunMetrics } from './metrics.js';
-import { bronzeStreamName, partitionBronzeName, stateKey } from './naming.js';
+import { bronzeStreamName, partitionBronzeName, splitOfKey, stateKey } from './naming.js';
 import type { RuntimeSettings } from './runtime.js';
 import { readEstimate, startProgress } from './progress.js';
-import type { Column, Context, Kit, Stream, StreamState } from './types.js';
+import type { Column, Context, Kit, SplitState, Stream, StreamState } from './types.js';
 
 /** The metadata columns core appends to every row, in this order. */
 export const METADATA_COLUMNS: readonly Column[] = [
@@ -56,13 +56,15 @@ export interface RunStreamsParams<C> {
   streams: Stream[];
   states: SourceState;
   metrics: RunMetrics;
+  /** A scale-out's assignment was taken back: start no further stream. */
+  revoked?: AbortSignal;
 }
 
 /** Run the selected streams one after another; never throws for a stream failure (see the report). */
 export async function runStreams<C>(p: RunStreamsParams<C>): Promise<StreamReport[]> {
   const reports: StreamReport[] = [];
   for (const stream of p.streams) {
-    if (p.ctx.signal.aborted) break;
+    if (p.ctx.signal.aborted || p.revoked?.aborted) break;
     reports.push(await runStream(p, stream));
   }
   return reports;
@@ -74,7 +76,7 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
   const key = stateKey(stream.name, ctx.partition);
   const stored = p.states[key];
   const log: Logger = ctx.logger.child({ stream: stream.name });
-  const streamCtx: Context = { ...ctx, logger: log };
+  const streamCtx: Context = { ...ctx, logger: log, splitStates: splitStates(p.states, stream.name, key) };
   // A full refresh resumes only an unfinished staging generation; an incremental stream resumes
   // from its live checkpoint, or its unfinished first load.
   const staged = stream.syncMode === 'full_refresh' || stored?.phase !== 'live';
@@ -200,6 +202,17 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
       ...(err ? { error: { code: err.code, message: err.describe() } } : {}),
     };
   }
+}
+
+/** What every split of a stream has stored (see `Context.splitStates`). */
+export function splitStates(states: SourceState, stream: string, key: string): SplitState[] {
+  const out: SplitState[] = [];
+  for (const [k, s] of Object.entries(states)) {
+    const of = splitOfKey(stream, k);
+    if (!of) continue;
+    out.push({ ...of, self: k === key, phase: s.phase, updatedAt: s.updatedAt, checkpoint: s.kit });
+  }
+  return out;
 }
 
 /** Turn `*` patterns into a matcher. */

@@ -121,8 +121,59 @@ export interface Context {
   /** Rows per batch (`BATCH_SIZE`). */
   batchSize: number;
   runId: string;
-  /** `--partition i/n`: this process reads partition `index` of `count` (0-based). */
-  partition?: { index: number; count: number };
+  /** `--partition i/n`, or a split from `kit.assign`: this process reads partition `index` of `count` (0-based). */
+  partition?: Split;
+  /**
+   * In `read`: what every split of the stream has stored (this one included, `self`), for kits whose
+   * splits can change between runs (a Kafka group that grew from 2 to 3 containers): each unit of
+   * the source (a Kafka partition) resumes from the furthest split that read it. Empty on a first run.
+   */
+  splitStates?: SplitState[];
+}
+
+/** Part `index` of `count` (0-based) of every stream. */
+export interface Split {
+  index: number;
+  count: number;
+  /**
+   * Store and name the split as a split even when `count` is 1 (`orders#0/1`, `orders/partition=0of1`):
+   * a scale-out's splits, whose count may grow later, so their outputs never nest in the unsplit one.
+   */
+  named?: boolean;
+}
+
+/** What one split of a stream has stored (see {@link Context.splitStates}). */
+export interface SplitState {
+  /** The split, or undefined for the unsplit stream. */
+  split?: Split;
+  /** True for the split `read` reads now. */
+  self: boolean;
+  /** `live`: its rows are visible; `staging`: an unfinished first load or refresh, invisible. */
+  phase: 'staging' | 'live';
+  /** ISO time of its last commit. */
+  updatedAt: string;
+  /** The kit's checkpoint after its last committed rows. */
+  checkpoint: StreamState;
+}
+
+/**
+ * The splits a process of a scale-out was given by its source's coordination (a Kafka consumer
+ * group), from {@link Kit.assign}. Core reads every stream once per split, each split with its own
+ * state key and bronze output (as with `--partition i/n`).
+ */
+export interface Assignment {
+  /** The splits to read; may be empty (more processes than splits). */
+  splits: Split[];
+  /**
+   * Aborted when the source takes the assignment back (a process joined or left): core starts no
+   * new stream, the kit's reads return at their next batch (what they read is stored), and core
+   * asks {@link Assignment.next} for the new assignment.
+   */
+  revoked: AbortSignal;
+  /** The assignment after a revocation (waits until the other processes have rejoined). */
+  next(): Promise<Assignment>;
+  /** Give the assignment back at the end of the run (leave the group); never throws. */
+  release(): Promise<void>;
 }
 
 /** A kit's configuration spec: one zod object schema (see `config.ts` for env/secret markers). */
@@ -160,6 +211,14 @@ export interface Kit<C = unknown> {
    * fails the stream. `stream` is the object `read` received.
    */
   stored?(ctx: Context, config: C, stream: Stream, checkpoint: StreamState): Promise<void>;
+  /**
+   * Optional: join the coordination of the source's consumers (a Kafka consumer group) so that
+   * several processes split the work, and return this process's splits; undefined when the
+   * configuration asks for none (this process reads everything). Called once per run, after
+   * discover and before any state is read, never with `--partition`. `storedKeys` are the state keys
+   * stored for the source (`orders`, `orders#0/2`), so the split count can follow the stored one.
+   */
+  assign?(ctx: Context, config: C, streams: Stream[], storedKeys: string[]): Promise<Assignment | undefined>;
 }
 
 /** Days-since-epoch sentinel for `date` +infinity (int32 max, as DuckDB encodes it). */

@@ -1,4 +1,4 @@
-import { bronzeStreamName, partitionBronzeName, pgIdentifier, stateKey, warehouseTableName } from '../src/naming.js';
+import { bronzeStreamName, partitionBronzeName, pgIdentifier, splitOfKey, stateKey, warehouseTableName } from '../src/naming.js';
 
 describe('bronze names', () => {
   it('turns a schema-qualified stream into one path segment and table name', () => {
@@ -21,6 +21,10 @@ describe('bronze names', () => {
     expect(warehouseTableName('orders/partition=3of4')).toBe('br_orders__p3of4');
     expect(stateKey('sales.orders', { index: 2, count: 4 })).toBe('sales.orders#2/4');
     expect(stateKey('sales.orders')).toBe('sales.orders');
+    // a scale-out's single split keeps its split name (the group may grow later)
+    expect(stateKey('orders', { index: 0, count: 1, named: true })).toBe('orders#0/1');
+    expect(partitionBronzeName('orders', { index: 0, count: 1, named: true })).toBe('orders/partition=0of1');
+    expect(warehouseTableName('orders/partition=0of1')).toBe('br_orders__p0of1');
   });
 
   it('shortens identifiers past 63 bytes with a hash, keeping distinct names distinct', () => {
@@ -30,5 +34,16 @@ describe('bronze names', () => {
     expect(a).not.toBe(b);
     expect(a).toMatch(/^br_x+_[0-9a-f]{8}$/);
     expect(pgIdentifier('br_short')).toBe('br_short');
+  });
+});
+
+describe('state keys of splits', () => {
+  it('tells which split of a stream a key is, and rejects keys of other streams', () => {
+    expect(splitOfKey('orders', 'orders')).toEqual({});
+    expect(splitOfKey('orders', 'orders#2/3')).toEqual({ split: { index: 2, count: 3 } });
+    expect(splitOfKey('orders', 'orders_eu#0/2')).toBeUndefined();
+    expect(splitOfKey('orders', 'orders#3/3')).toBeUndefined();
+    expect(splitOfKey('orders', 'orders#x')).toBeUndefined();
+    expect(splitOfKey('sales.orders', 'sales.orders#0/1')).toEqual({ split: { index: 0, count: 1 } });
   });
 });

@@ -221,6 +221,21 @@ describe('ParquetTarget', () => {
   });
 });
 
+describe('ParquetTarget splits', () => {
+  it('refuses to write a split inside the link of the stream written unsplit, before writing anything', async () => {
+    const t = await openTarget();
+    const whole = await open(t);
+    await whole.write(rowsOf(1, 2), { cursor: 2 }, true);
+    await whole.finish();
+    await expect(open(t, { bronzeName: 'orders/partition=0of1', stateKey: 'orders#0/1', stored: undefined })).rejects.toMatchObject({
+      code: 'BRONZE.WRITE_FAILED',
+      message: expect.stringContaining('holds the stream written unsplit'),
+    });
+    expect(parts(liveDir())).toEqual(['part-000000.parquet']);
+    await t.close();
+  });
+});
+
 describe('Parquet state file', () => {
   const entry = (generation: string, kit?: unknown): StoredStreamState => ({ generation, phase: 'live', seq: 1, runId: 'r', updatedAt: '2026-01-01T00:00:00.000Z', ...(kit !== undefined ? { kit } : {}) });
 

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { DatakitError, METADATA_COLUMNS, RunMetrics, defineKit, runStreams, selectStreams, runtimeSettings, type Batch, type Context, type Stream } from '@datakit/core';
+import { DatakitError, METADATA_COLUMNS, RunMetrics, defineKit, runSplits, runStreams, selectStreams, runtimeSettings, splitStates, type Assignment, type Batch, type Context, type Split, type StoredStreamState, type Stream, type StreamReport } from '@datakit/core';
 import { MemoryTarget } from '@datakit/testkit';
 import { fixtureKit } from './kit-fixture.js';
 
@@ -158,5 +158,68 @@ describe('stream selection', () => {
   });
   it('filters by include and exclude patterns', () => {
     expect(selectStreams(all, [], ['order*', 'sales.*'], ['*items']).map((s) => s.name)).toEqual(['orders', 'sales.orders']);
+  });
+});
+
+describe('splits of a scale-out', () => {
+  const report = (stream: string, rows: number, status: StreamReport['status'] = 'succeeded'): StreamReport => ({ stream, mode: 'incremental', status, rows, bytes: rows * 10, outputs: [`${stream}-${rows}`], durationSeconds: 1 });
+
+  /** An assignment whose splits are taken back after `revokeAfter` reads, then replaced by `then`. */
+  function assignment(splits: Split[], then?: Split[]): { a: Assignment; released: () => number; revoke: () => void } {
+    let released = 0;
+    const c = new AbortController();
+    const a: Assignment = {
+      splits,
+      revoked: c.signal,
+      next: async () => assignment(then ?? [], undefined).a,
+      release: async () => void released++,
+    };
+    return { a, released: () => released, revoke: () => c.abort() };
+  }
+
+  it('reads every stream once per split and merges the reports per stream', async () => {
+    const { a, released } = assignment([
+      { index: 0, count: 3 },
+      { index: 2, count: 3 },
+    ]);
+    const seen: string[] = [];
+    const reports = await runSplits(a, async (split) => {
+      seen.push(`${split.index}/${split.count}`);
+      return [report('orders', 10 + split.index), report('items', 1)];
+    });
+    expect(seen).toEqual(['0/3', '2/3']);
+    expect(reports).toEqual([
+      { ...report('orders', 22), bytes: 220, outputs: ['orders-10', 'orders-12'], durationSeconds: 2 },
+      { ...report('items', 2), bytes: 20, outputs: ['items-1', 'items-1'], durationSeconds: 2 },
+    ]);
+    expect(released()).toBe(1);
+  });
+
+  it('after a revocation takes the next assignment and reads its splits; stops at a failed stream', async () => {
+    const first = assignment([{ index: 0, count: 2 }], [
+      { index: 0, count: 2 },
+      { index: 1, count: 2 },
+    ]);
+    const seen: string[] = [];
+    const reports = await runSplits(first.a, async (split, revoked) => {
+      seen.push(`${split.index}/${split.count}`);
+      if (seen.length === 1) {
+        first.revoke();
+        expect(revoked.aborted).toBe(true);
+      }
+      return [report('orders', 5, seen.length === 3 ? 'failed' : 'succeeded')];
+    });
+    expect(seen).toEqual(['0/2', '0/2', '1/2']);
+    expect(reports).toMatchObject([{ stream: 'orders', rows: 15, status: 'failed' }]);
+  });
+
+  it('gives read() what every split of its stream stored, its own marked', () => {
+    const at = (kit: unknown, phase: StoredStreamState['phase'] = 'live'): StoredStreamState => ({ kit, generation: 'g', phase, seq: 1, runId: 'r', updatedAt: '2026-12-01T00:00:00Z' });
+    const states = { orders: at(1), 'orders#0/2': at(2, 'staging'), 'orders#1/2': at(3), 'orders_eu#0/2': at(4), 'orders#5': at(5) };
+    expect(splitStates(states, 'orders', 'orders#0/2')).toEqual([
+      { self: false, phase: 'live', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 1 },
+      { split: { index: 0, count: 2 }, self: true, phase: 'staging', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 2 },
+      { split: { index: 1, count: 2 }, self: false, phase: 'live', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 3 },
+    ]);
   });
 });

@@ -66,6 +66,21 @@ export class StreamLayout {
    * never replaces data it did not write.
    */
   async liveGeneration(): Promise<string | undefined> {
+    // a split (`orders/partition=0of2`) lives in a directory named like the stream: not inside the
+    // link of the stream written unsplit, where the next swap of that stream would drop it
+    const slash = this.bronzeName.indexOf('/');
+    if (slash > 0) {
+      const whole = join(this.root, this.source, this.bronzeName.slice(0, slash));
+      const isLink = await lstat(whole).then(
+        (st) => st.isSymbolicLink(),
+        () => false,
+      );
+      if (isLink) {
+        throw new DatakitError('BRONZE.WRITE_FAILED', `${whole} holds the stream written unsplit (a link to its live generation); its split ${this.bronzeName} cannot be written inside it`, {
+          fix: `read the stream unsplit as before, or move ${whole} and its _generations away and reset its state`,
+        });
+      }
+    }
     let isLink: boolean;
     try {
       isLink = (await lstat(this.link)).isSymbolicLink();

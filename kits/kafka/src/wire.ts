@@ -2,9 +2,9 @@
  * The Kafka requests the kit sends, on kafkajs's protocol layer (its `Cluster` and `Broker`).
  *
  * Why not kafkajs's `consumer.run()`: a bounded run knows exactly which partitions and offset ranges
- * it reads, so it assigns partitions itself (like the Java client's `assign()`) instead of joining a
- * consumer group. That saves the group join (~3 s, `group.initial.rebalance.delay.ms`), the
- * `disconnect()` that waits out a fetch long-poll, and rebalances in the middle of a range. kafkajs has
+ * it reads, so it fetches them itself (like the Java client's `assign()`). That saves the
+ * `disconnect()` that waits out a fetch long-poll and kafkajs's own rebalance handling; a scale-out
+ * joins the group only to split the work, with the kit's own assignment (membership.ts). kafkajs has
  * no public `assign()`, so this module reaches its cluster through the one private factory the
  * `Kafka` client keeps (pinned kafkajs 2.2.4) and types only what it uses. Offsets are committed to
  * the group as a "simple consumer" (generation -1, no member id), which Kafka accepts while no member

@@ -24,7 +24,7 @@ import type { Assignment, Context, Logger, Split } from '@datakit/core';
 import { connectCluster } from './client.js';
 import type { KafkaKitConfig } from './config.js';
 import { kafkaError } from './errors.js';
-import { partitionIds, type WireCluster } from './wire.js';
+import type { WireCluster } from './wire.js';
 
 /** The assignment protocol name every container of the group announces. */
 export const PROTOCOL = 'datakit-splits';
@@ -222,14 +222,8 @@ export class GroupMember {
     const plan = planSplits(claims, this.config.splits);
     // the partitions of each split, so `kafka-consumer-groups --describe` shows who reads what
     const partitions = new Map<string, number[]>();
-    await this.cluster.metadata({ topics: [...topics] }).catch(() => undefined);
-    for (const t of topics) {
-      try {
-        partitions.set(t, partitionIds(this.cluster, t));
-      } catch {
-        partitions.set(t, []);
-      }
-    }
+    const md = await this.cluster.metadata({ topics: [...topics] }).catch(() => undefined);
+    for (const t of md?.topicMetadata ?? []) partitions.set(t.topic, t.partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b));
     this.log.info({ groupId: this.config.groupId, count: plan.count, members: claims.length }, 'leading the consumer group: splits assigned');
     return [...plan.splits].map(([memberId, splits]) => ({
       memberId,

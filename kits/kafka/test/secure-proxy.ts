@@ -63,7 +63,7 @@ export async function startSecureProxy(brokers: string, users: Record<string, st
 
 /** Length-prefixed frames out of a byte stream. */
 function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   return (chunk) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     while (buf.length >= 4) {

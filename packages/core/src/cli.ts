@@ -50,7 +50,7 @@ function parsePartition(text: string): { index: number; count: number } {
  * read its splits (a split another process just finished costs a look at the high watermarks). The
  * reports of one stream over its splits are merged. Releases the assignment at the end.
  */
-export async function runSplits(first: Assignment, read: (split: Split, revoked: AbortSignal) => Promise<StreamReport[]>): Promise<StreamReport[]> {
+export async function runSplits(first: Assignment, read: (split: Split, revoked: AbortSignal) => Promise<StreamReport[]>, signal?: AbortSignal): Promise<StreamReport[]> {
   let assignment = first;
   let reports: StreamReport[] = [];
   try {
@@ -60,7 +60,8 @@ export async function runSplits(first: Assignment, read: (split: Split, revoked:
         reports = mergeReports(reports, await read(split, assignment.revoked));
         if (reports.some((r) => r.status !== 'succeeded')) return reports;
       }
-      if (!assignment.revoked.aborted) return reports;
+      // stopped (SIGTERM) while a rebalance was pending: what was read is stored; leave
+      if (!assignment.revoked.aborted || signal?.aborted) return reports;
       assignment = await assignment.next();
     }
   } finally {
@@ -204,7 +205,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
         }
         if (opts.stateReset) await target.resetState(source, streams.map((s) => stateKey(s.name, partition)));
         if (!assignment) reports = await runStreams({ ...common, ctx, states: await target.loadState(source) });
-        else reports = await runSplits(assignment, async (split, revoked) => runStreams({ ...common, ctx: { ...ctx, partition: split }, states: await open.loadState(source), revoked }));
+        else reports = await runSplits(assignment, async (split, revoked) => runStreams({ ...common, ctx: { ...ctx, partition: split }, states: await open.loadState(source), revoked }), controller.signal);
         const failed = reports.filter((r) => r.status === 'failed');
         const interrupted = controller.signal.aborted || reports.some((r) => r.status === 'interrupted');
         status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';

@@ -187,6 +187,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
       let selected: string[] = names;
       let reports: StreamReport[] = [];
       let target: BronzeTarget | undefined;
+      let pushedAs = partition;
       try {
         l.logger.info({ runId, source, partition: opts.partition }, 'run started');
         const all = await retrying(l, 'discover', () => kit.discover(ctx, l.config));
@@ -205,7 +206,17 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
         }
         if (opts.stateReset) await target.resetState(source, streams.map((s) => stateKey(s.name, partition)));
         if (!assignment) reports = await runStreams({ ...common, ctx, states: await target.loadState(source) });
-        else reports = await runSplits(assignment, async (split, revoked) => runStreams({ ...common, ctx: { ...ctx, partition: split }, states: await open.loadState(source), revoked }), controller.signal);
+        else {
+          reports = await runSplits(
+            assignment,
+            async (split, revoked) => {
+              // metrics are pushed under the first split read, so the group's containers do not overwrite each other's
+              pushedAs ??= split;
+              return runStreams({ ...common, ctx: { ...ctx, partition: split }, states: await open.loadState(source), revoked });
+            },
+            controller.signal,
+          );
+        }
         const failed = reports.filter((r) => r.status === 'failed');
         const interrupted = controller.signal.aborted || reports.some((r) => r.status === 'interrupted');
         status = failed.length ? 'failed' : interrupted ? 'interrupted' : 'succeeded';
@@ -240,7 +251,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
         metrics.runs.inc({ kit: kit.name, status });
         if (l.runtime.pushgatewayUrl) {
           await metrics
-            .push(l.runtime.pushgatewayUrl, kit.name, source, partition)
+            .push(l.runtime.pushgatewayUrl, kit.name, source, pushedAs)
             .then(() => l.logger.debug({ status }, 'metrics pushed'))
             .catch((e: unknown) => l.logger.warn({ err: redactor.scrub(String(e)) }, 'metrics push failed (the run outcome is unchanged)'));
         }

@@ -19,7 +19,7 @@ export class RunMetrics {
 
   /**
    * Replace this job's group on a Prometheus Pushgateway: `PUT /metrics/job/datakit_<kit>/source/<source>`
-   * (plus `/partition/<i_of_n>` for `--partition` runs, so partitions do not overwrite each other).
+   * (plus `/partition/<i_of_n>` for `--partition` runs and, in a scale-out, the first split the process read, so processes do not overwrite each other).
    * PUT, not POST: the group then shows exactly the last run, with no series left from older ones.
    */
   async push(url: string, kit: string, source: string, partition?: { index: number; count: number }): Promise<void> {

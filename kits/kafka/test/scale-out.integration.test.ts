@@ -9,6 +9,8 @@
  * member has rejoined), hence the 6 s session timeout here.
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, readParquet, testDatabaseName } from '@datakit/testkit';
@@ -52,6 +54,17 @@ async function expectNoLag(topic: string, group: string): Promise<void> {
   }
 }
 
+/** A Pushgateway stand-in that records the URL of every push. */
+async function gateway(): Promise<{ url: string; pushed: string[]; close(): void }> {
+  const pushed: string[] = [];
+  const server = createServer((req, res) => {
+    pushed.push(`${req.method} ${req.url}`);
+    req.resume().on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pushed, close: () => server.close() };
+}
+
 const splitsOf = (e: Exit): string[] => [...e.err.matchAll(/"splits":\[([^\]]*)\],"msg":"joined the consumer group"/g)].flatMap((m) => (m[1] ? m[1].replace(/"/g, '').split(',') : []));
 
 describe('scale-out through the consumer group', () => {
@@ -61,10 +74,13 @@ describe('scale-out through the consumer group', () => {
     await produce(topic, [...jsonMessages(4000), ...Array.from({ length: 2000 }, (_, i) => ({ partition: 2, value: `{"skew":${i}}` }))]);
     const root = target === 'parquet' ? mkdtempSync(join(tmpdir(), 'kafka-group-')) : undefined;
     const env = { ...GROUP_ENV, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_SIZE: '250', ...(root ? { BRONZE_URL: `file://${root}`, PARQUET_ROLL_ROWS: '250' } : {}) };
-    const run = (n: number): Promise<Exit[]> => Promise.all(Array.from({ length: n }, () => startCli(warehouse, ['run'], env).done));
+    const gw = await gateway();
+    const run = (n: number): Promise<Exit[]> => Promise.all(Array.from({ length: n }, () => startCli(warehouse, ['run'], { ...env, PROMETHEUS_PUSHGATEWAY_URL: gw.url }).done));
 
     const two = await run(2);
     expect(two.map((e) => e.code)).toEqual([0, 0]);
+    // each container's metrics under its own split: neither push replaces the other's
+    expect(gw.pushed.sort()).toEqual(['PUT /metrics/job/datakit_kafka/source/kafka/partition/0_of_2', 'PUT /metrics/job/datakit_kafka/source/kafka/partition/1_of_2']);
     // one generation of two members: split 0/2 to one container, 1/2 to the other
     expect(two.map((e) => splitsOf(e)[0]).sort()).toEqual(['0/2', '1/2']);
     const rows = two.map((e) => (JSON.parse(e.out) as { rows: number }).rows);
@@ -81,6 +97,7 @@ describe('scale-out through the consumer group', () => {
     expect(three.reduce((a, e) => a + (JSON.parse(e.out) as { rows: number }).rows, 0)).toBe(3000);
     expectExactlyOnce(await landedAll(topic, root), 9000);
     await expectNoLag(topic, group);
+    gw.close();
   });
 
   it('rebalances when a container joins mid-run: the first stores what it read and both rejoin, each message landing once', async () => {

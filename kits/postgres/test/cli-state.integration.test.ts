@@ -3,7 +3,9 @@
  * `run --state-reset <stream>` and `state reset <stream>` reload one stream fully and leave the
  * others' state alone; and SIGINT stops a run with exit 130, its state stored, resumable.
  */
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseTimestamp } from '@datakit/core';
 import { expectExactKeys, expectExit, expectNoSecrets, FatalWait, keysIn, openTarget, spawnCli, waitFor, type CliResult, type TargetHandle } from '@datakit/testkit';
 import { cliSource, type CliSource } from './support.js';
@@ -109,6 +111,12 @@ describe.each(['parquet', 'warehouse'] as const)('operator state commands into %
   });
 
   it('resets every partition of a stream split with --partition i/n', async () => {
+    if (kind === 'parquet') {
+      // orders was written unsplit above: in Parquet its splits cannot live inside its link
+      // (BRONZE.WRITE_FAILED); move the link away as that error says, keeping its state
+      expectExit(await cli(['run', 'orders', '--partition', '0/2'], env), 1);
+      unlinkSync(join(fileURLToPath(t.env.BRONZE_URL!), 'postgres', 'orders'));
+    }
     for (const i of [0, 1]) expectExit(await cli(['run', 'orders', '--partition', `${i}/2`], env), 0);
     const shown = await cli(['state', 'show', 'orders'], env);
     expect(Object.keys((shown.json as Shown).streams).sort()).toEqual(['orders', 'orders#0/2', 'orders#1/2']);

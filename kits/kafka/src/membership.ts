@@ -19,6 +19,7 @@
  * coordinator completes the rebalance once every member has rejoined, so a split changes hands only
  * after its previous owner stored its offsets.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol } from 'kafkajs';
 import type { Assignment, Context, Logger, Split } from '@datakit/core';
 import { connectCluster } from './client.js';
@@ -200,7 +201,11 @@ export class GroupMember {
       } catch (e) {
         const type = (e as { type?: string }).type ?? '';
         if (type === 'UNKNOWN_MEMBER_ID') this.memberId = '';
-        if ((type === 'REBALANCE_IN_PROGRESS' || type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || /COORDINATOR/.test(type)) && attempt < 20) continue;
+        if ((type === 'REBALANCE_IN_PROGRESS' || type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || /COORDINATOR/.test(type)) && attempt < 20) {
+          // a coordinator moving or loading answers at once: do not spin on it
+          if (/COORDINATOR/.test(type)) await sleep(Math.min(100 * 2 ** attempt, 2_000));
+          continue;
+        }
         if (type === 'INCONSISTENT_GROUP_PROTOCOL') {
           throw kafkaError(e, `joining group ${groupId}: its members use another assignment protocol than ${PROTOCOL} (other consumers joined it); give the extractor a KAFKA_GROUP_ID of its own`);
         }

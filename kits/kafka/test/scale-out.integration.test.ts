@@ -140,4 +140,15 @@ describe('scale-out through the consumer group', () => {
     expectExactlyOnce(await landedAll(topic), 40_000);
     await expectNoLag(topic, group);
   });
+
+  it('with KAFKA_GROUP_JOIN=false reads everything without joining and only mirrors the offsets to the group', async () => {
+    const topic = uniqueTopic('nojoin');
+    const group = `${topic}-etl`;
+    await produce(topic, jsonMessages(400));
+    const r = await startCli(warehouse, ['run'], { ...GROUP_ENV, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, KAFKA_GROUP_JOIN: 'false' }).done;
+    expect(r.code).toBe(0);
+    expect(r.err).not.toContain('joined the consumer group');
+    expectExactlyOnce(await landed(warehouse, [`br_${topic}`]), 400);
+    await expectNoLag(topic, group);
+  });
 });

@@ -21,7 +21,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol } from 'kafkajs';
-import type { Assignment, Context, Logger, Split } from '@datakit/core';
+import { splitOfKey, type Assignment, type Context, type Logger, type Split } from '@datakit/core';
 import { connectCluster } from './client.js';
 import type { KafkaKitConfig } from './config.js';
 import { kafkaError } from './errors.js';
@@ -80,9 +80,8 @@ export function storedSplitCount(streams: string[], keys: string[]): number {
   let count = 0;
   for (const s of streams) {
     for (const k of keys) {
-      if (k === s) count = Math.max(count, 1);
-      const m = k.startsWith(`${s}#`) ? /^(\d+)\/(\d+)$/.exec(k.slice(s.length + 1)) : null;
-      if (m) count = Math.max(count, Number(m[2]));
+      const of = splitOfKey(s, k);
+      if (of) count = Math.max(count, of.split?.count ?? 1);
     }
   }
   return count;

@@ -44,7 +44,7 @@ describe('resuming a split from every split of the stream', () => {
   });
 
   it('refuses to resume its unfinished first load once another split has read its partitions since', () => {
-    const self = at({ split: { index: 0, count: 3 }, self: true, phase: 'staging', updatedAt: '2026-12-01T10:00:00Z', checkpoint: cp({ 0: 100 }) });
+    const self = at({ split: { index: 0, count: 3, named: true }, self: true, phase: 'staging', updatedAt: '2026-12-01T10:00:00Z', checkpoint: cp({ 0: 100 }) });
     const later = at({ split: { index: 0, count: 2 }, updatedAt: '2026-12-01T11:00:00Z', checkpoint: cp({ 0: 5000 }) });
     expect(() => resumeOffsets(cp({ 0: 100 }), [self, later], 'orders', [0, 3])).toThrow(
       expect.objectContaining({ code: 'STATE.CORRUPT', message: expect.stringContaining('split orders#0/3 has an unfinished first load'), fix: expect.stringContaining('state reset orders#0/3') }),

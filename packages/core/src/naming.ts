@@ -51,15 +51,16 @@ export function stateKey(stream: string, partition?: { index: number; count: num
 }
 
 /**
- * Which split of `stream` a state key belongs to: `{ split: undefined }` for the stream's own key,
- * `{ split: { index, count } }` for `stream#i/n`, `undefined` for a key of another stream.
+ * Which split of `stream` a state key belongs to: `{}` for the stream's own key, `{ split }` for
+ * `stream#i/n` (named, so `stateKey(stream, split)` gives the key back, `#0/1` included), `undefined`
+ * for a key of another stream.
  */
-export function splitOfKey(stream: string, key: string): { split?: { index: number; count: number } } | undefined {
+export function splitOfKey(stream: string, key: string): { split?: { index: number; count: number; named: true } } | undefined {
   if (key === stream) return {};
   if (!key.startsWith(`${stream}#`)) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(key.slice(stream.length + 1));
   if (!m) return undefined;
   const index = Number(m[1]);
   const count = Number(m[2]);
-  return index < count ? { split: { index, count } } : undefined;
+  return index < count ? { split: { index, count, named: true } } : undefined;
 }

@@ -40,10 +40,12 @@ describe('bronze names', () => {
 describe('state keys of splits', () => {
   it('tells which split of a stream a key is, and rejects keys of other streams', () => {
     expect(splitOfKey('orders', 'orders')).toEqual({});
-    expect(splitOfKey('orders', 'orders#2/3')).toEqual({ split: { index: 2, count: 3 } });
+    expect(splitOfKey('orders', 'orders#2/3')).toEqual({ split: { index: 2, count: 3, named: true } });
     expect(splitOfKey('orders', 'orders_eu#0/2')).toBeUndefined();
     expect(splitOfKey('orders', 'orders#3/3')).toBeUndefined();
     expect(splitOfKey('orders', 'orders#x')).toBeUndefined();
-    expect(splitOfKey('sales.orders', 'sales.orders#0/1')).toEqual({ split: { index: 0, count: 1 } });
+    const one = splitOfKey('sales.orders', 'sales.orders#0/1');
+    expect(one).toEqual({ split: { index: 0, count: 1, named: true } });
+    expect(stateKey('sales.orders', one!.split)).toBe('sales.orders#0/1');
   });
 });

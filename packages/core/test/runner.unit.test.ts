@@ -218,8 +218,8 @@ describe('splits of a scale-out', () => {
     const states = { orders: at(1), 'orders#0/2': at(2, 'staging'), 'orders#1/2': at(3), 'orders_eu#0/2': at(4), 'orders#5': at(5) };
     expect(splitStates(states, 'orders', 'orders#0/2')).toEqual([
       { self: false, phase: 'live', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 1 },
-      { split: { index: 0, count: 2 }, self: true, phase: 'staging', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 2 },
-      { split: { index: 1, count: 2 }, self: false, phase: 'live', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 3 },
+      { split: { index: 0, count: 2, named: true }, self: true, phase: 'staging', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 2 },
+      { split: { index: 1, count: 2, named: true }, self: false, phase: 'live', updatedAt: '2026-12-01T00:00:00Z', checkpoint: 3 },
     ]);
   });
 });

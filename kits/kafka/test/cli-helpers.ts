@@ -3,9 +3,11 @@
  * cluster and a bronze target, query the warehouse, wait for stored commits.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { brokers } from './helpers.js';
+import { readParquet } from '@datakit/testkit';
+import { brokers, kafka } from './helpers.js';
 
 const MAIN = join(__dirname, '../dist/main.js');
 
@@ -88,4 +90,25 @@ export function expectExactlyOnce(keys: string[], total: number): void {
 /** Sum of the next offsets of a kafka checkpoint (= messages stored from offset 0). */
 export function offsetSum(offsets: Record<string, string>): number {
   return Object.values(offsets).reduce((a, o) => a + Number(o), 0);
+}
+
+/** `partition:offset` of every row of every split (`partition=XofN`) of a topic under a Parquet root. */
+export async function landedInSplits(root: string, topic: string): Promise<string[]> {
+  const dir = join(root, 'kafka', topic);
+  const splits = existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('partition=')) : [];
+  const reads = await Promise.all(splits.map((s) => readParquet(join(dir, s), { columns: ['_kafka_partition', '_kafka_offset'] })));
+  return reads.flatMap((r) => r.rows).map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`);
+}
+
+/** The group's committed offsets equal the high watermarks (lag monitoring sees no lag). */
+export async function expectNoLag(topic: string, group: string): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    expect(Object.fromEntries(committed!.partitions.map((p) => [p.partition, p.offset]))).toEqual(Object.fromEntries(ends.map((p) => [p.partition, p.high])));
+  } finally {
+    await admin.disconnect();
+  }
 }

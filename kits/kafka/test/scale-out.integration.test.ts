@@ -8,14 +8,12 @@
  * The mock completes a rebalance only after `session timeout - 1 s` (a real broker as soon as every
  * member has rejoined), hence the 6 s session timeout here.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, readParquet, testDatabaseName } from '@datakit/testkit';
-import { expectExactlyOnce, landed, query, startCli, storedSeq, waitFor, type Exit } from './cli-helpers.js';
-import { closeProducer, jsonMessages, kafka, produce, uniqueTopic } from './helpers.js';
+import { createDatabase, fakeGateway, testDatabaseName } from '@datakit/testkit';
+import { expectExactlyOnce, expectNoLag, landed, landedInSplits, query, startCli, storedSeq, waitFor, type Exit } from './cli-helpers.js';
+import { closeProducer, jsonMessages, produce, uniqueTopic } from './helpers.js';
 
 let warehouse: string;
 
@@ -34,35 +32,7 @@ async function splitTables(topic: string): Promise<string[]> {
 
 /** `partition:offset` of every row of every split of a topic, in the warehouse or under a Parquet root. */
 async function landedAll(topic: string, root?: string): Promise<string[]> {
-  if (!root) return landed(warehouse, await splitTables(topic));
-  const dir = join(root, 'kafka', topic);
-  const splits = existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('partition=')) : [];
-  const reads = await Promise.all(splits.map((s) => readParquet(join(dir, s), { columns: ['_kafka_partition', '_kafka_offset'] })));
-  return reads.flatMap((r) => r.rows).map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`);
-}
-
-/** The group's committed offsets equal the high watermarks (lag monitoring sees no lag). */
-async function expectNoLag(topic: string, group: string): Promise<void> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const ends = await admin.fetchTopicOffsets(topic);
-    expect(Object.fromEntries(committed!.partitions.map((p) => [p.partition, p.offset]))).toEqual(Object.fromEntries(ends.map((p) => [p.partition, p.high])));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** A Pushgateway stand-in that records the URL of every push. */
-async function gateway(): Promise<{ url: string; pushed: string[]; close(): void }> {
-  const pushed: string[] = [];
-  const server = createServer((req, res) => {
-    pushed.push(`${req.method} ${req.url}`);
-    req.resume().on('end', () => res.writeHead(200).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pushed, close: () => server.close() };
+  return root ? landedInSplits(root, topic) : landed(warehouse, await splitTables(topic));
 }
 
 /** Every container read one split of `n` (besides any it read before the group was complete), together all of them. */
@@ -81,15 +51,16 @@ describe('scale-out through the consumer group', () => {
     await produce(topic, [...jsonMessages(4000), ...Array.from({ length: 2000 }, (_, i) => ({ partition: 2, value: `{"skew":${i}}` }))]);
     const root = target === 'parquet' ? mkdtempSync(join(tmpdir(), 'kafka-group-')) : undefined;
     const env = { ...GROUP_ENV, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_SIZE: '250', ...(root ? { BRONZE_URL: `file://${root}`, PARQUET_ROLL_ROWS: '250' } : {}) };
-    const gw = await gateway();
+    const gw = await fakeGateway();
     const run = (n: number): Promise<Exit[]> => Promise.all(Array.from({ length: n }, () => startCli(warehouse, ['run'], { ...env, PROMETHEUS_PUSHGATEWAY_URL: gw.url }).done));
 
     const two = await run(2);
     expect(two.map((e) => e.code)).toEqual([0, 0]);
     // each container's metrics under its own split: neither push replaces the other's
-    expect(gw.pushed).toHaveLength(2);
-    expect(new Set(gw.pushed).size).toBe(2);
-    for (const p of gw.pushed) expect(p).toMatch(/^PUT \/metrics\/job\/datakit_kafka\/source\/kafka\/partition\/\d_of_\d$/);
+    const pushed = gw.pushes.map((p) => `${p.method} ${p.url}`);
+    expect(pushed).toHaveLength(2);
+    expect(new Set(pushed).size).toBe(2);
+    for (const p of pushed) expect(p).toMatch(/^PUT \/metrics\/job\/datakit_kafka\/source\/kafka\/partition\/\d_of_\d$/);
     // split 0/2 to one container, 1/2 to the other (a container slower to start than the broker's
     // initial join delay joins a generation later: then the first read 0/1 until it came)
     expectSplits(two, 2);
@@ -107,7 +78,7 @@ describe('scale-out through the consumer group', () => {
     expect(three.reduce((a, e) => a + (JSON.parse(e.out) as { rows: number }).rows, 0)).toBe(3000);
     expectExactlyOnce(await landedAll(topic, root), 9000);
     await expectNoLag(topic, group);
-    gw.close();
+    await gw.close();
   });
 
   it('rebalances when a container joins mid-run: the first stores what it read and both rejoin, each message landing once', async () => {

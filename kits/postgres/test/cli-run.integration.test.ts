@@ -5,11 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { expectExit, expectNoSecrets, freePort, spawnCli, type CliResult } from '@datakit/testkit';
+import { expectExit, expectNoSecrets, fakeGateway, freePort, spawnCli, type CliResult } from '@datakit/testkit';
 import { cliSource, type CliSource } from './support.js';
 
 const MAIN = join(__dirname, '../dist/main.js');
@@ -50,27 +48,6 @@ function snapshot(root: string): Record<string, string> {
   };
   if (existsSync(root)) walk(root);
   return out;
-}
-
-/** A fake Prometheus Pushgateway: records every request, answers 200 (or `status`). */
-interface Push {
-  method: string;
-  url: string;
-  contentType: string | undefined;
-  body: string;
-}
-async function fakeGateway(status = 200): Promise<{ url: string; pushes: Push[]; close(): Promise<void> }> {
-  const pushes: Push[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      pushes.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pushes, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** The value of one sample in Prometheus text format (`name{labels} value`), labels in any order. */

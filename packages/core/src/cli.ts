@@ -13,7 +13,7 @@ import { createLogger } from './logger.js';
 import { RunMetrics, type RunStatus } from './metrics.js';
 import { redactor } from './redact.js';
 import { withRetries } from './retry.js';
-import { stateKey } from './naming.js';
+import { parseSplit, stateKey } from './naming.js';
 import { runStreams, selectStreams, type StreamReport } from './runner.js';
 import { runtimeSettings, type RuntimeSettings } from './runtime.js';
 import { createTarget } from './targets.js';
@@ -37,11 +37,9 @@ interface Loaded<C> {
 
 /** Parse `i/n` (0-based partition i of n). */
 function parsePartition(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) throw new DatakitError('CONFIG.INVALID', `--partition ${text}: expected i/n with 0 <= i < n`, { fix: 'e.g. --partition 0/4' });
-  return { index, count };
+  const split = parseSplit(text);
+  if (!split) throw new DatakitError('CONFIG.INVALID', `--partition ${text}: expected i/n with 0 <= i < n`, { fix: 'e.g. --partition 0/4' });
+  return split;
 }
 
 /**
@@ -196,16 +194,21 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
         target = await openTarget(l, source);
         const open = target;
         const common = { kit, config: l.config, runtime: l.runtime, target, run, streams, metrics };
+        let states = await target.loadState(source);
         // a scale-out through the source's coordination (a Kafka consumer group), unless --partition fixes the split
-        const assignment = partition || !kit.assign ? undefined : await retrying(l, 'assign', async () => kit.assign!(ctx, l.config, streams, Object.keys(await open.loadState(source))));
+        const stored = Object.keys(states);
+        const assignment = partition || !kit.assign ? undefined : await retrying(l, 'assign', () => kit.assign!(ctx, l.config, streams, stored));
         if (assignment && opts.stateReset) {
           await assignment.release();
           throw new DatakitError('CONFIG.INVALID', '--state-reset cannot be combined with a scale-out: each process would reset what the others already stored', {
             fix: 'run `state reset <stream…>` once while no process of the group runs, then start them',
           });
         }
-        if (opts.stateReset) await target.resetState(source, streams.map((s) => stateKey(s.name, partition)));
-        if (!assignment) reports = await runStreams({ ...common, ctx, states: await target.loadState(source) });
+        if (opts.stateReset) {
+          await target.resetState(source, streams.map((s) => stateKey(s.name, partition)));
+          states = await target.loadState(source);
+        }
+        if (!assignment) reports = await runStreams({ ...common, ctx, states });
         else {
           reports = await runSplits(
             assignment,

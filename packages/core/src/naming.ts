@@ -58,9 +58,15 @@ export function stateKey(stream: string, partition?: { index: number; count: num
 export function splitOfKey(stream: string, key: string): { split?: { index: number; count: number; named: true } } | undefined {
   if (key === stream) return {};
   if (!key.startsWith(`${stream}#`)) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(key.slice(stream.length + 1));
+  const split = parseSplit(key.slice(stream.length + 1));
+  return split ? { split: { ...split, named: true } } : undefined;
+}
+
+/** `i/n` (0-based split i of n, `0 <= i < n`), as `--partition` and state keys spell it; else undefined. */
+export function parseSplit(text: string): { index: number; count: number } | undefined {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
   if (!m) return undefined;
   const index = Number(m[1]);
   const count = Number(m[2]);
-  return index < count ? { split: { index, count, named: true } } : undefined;
+  return count >= 1 && index < count ? { index, count } : undefined;
 }

@@ -49,6 +49,14 @@ export function startCli(bronze: string, args: string[], env: Record<string, str
   return { kill: (sig) => child.kill(sig), exited: () => exited, stderr: () => err, done };
 }
 
+/** The processes exited with these codes; a mismatch shows each one's error and warning log lines. */
+export function expectCodes(exits: Exit[], codes: number[]): void {
+  const got = exits.map((e) => e.code);
+  if (got.every((c, i) => c === codes[i]) && got.length === codes.length) return;
+  const logs = exits.map((e, i) => `process ${i} exited ${String(e.code ?? e.signal)}:\n${e.err.split('\n').filter((l) => /"level":"(warn|error|fatal)"/.test(l)).join('\n')}`);
+  throw new Error(`exit codes ${JSON.stringify(got)}, expected ${JSON.stringify(codes)}\n${logs.join('\n')}`);
+}
+
 /** Run a query on the warehouse. */
 export async function query<T extends pg.QueryResultRow>(warehouse: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: warehouse });

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, fakeGateway, testDatabaseName } from '@datakit/testkit';
-import { expectExactlyOnce, expectNoLag, landed, landedInSplits, query, startCli, storedSeq, waitFor, type Exit } from './cli-helpers.js';
+import { expectCodes, expectExactlyOnce, expectNoLag, landed, landedInSplits, query, startCli, storedSeq, waitFor, type Exit } from './cli-helpers.js';
 import { closeProducer, jsonMessages, produce, uniqueTopic } from './helpers.js';
 
 let warehouse: string;
@@ -55,7 +55,7 @@ describe('scale-out through the consumer group', () => {
     const run = (n: number): Promise<Exit[]> => Promise.all(Array.from({ length: n }, () => startCli(warehouse, ['run'], { ...env, PROMETHEUS_PUSHGATEWAY_URL: gw.url }).done));
 
     const two = await run(2);
-    expect(two.map((e) => e.code)).toEqual([0, 0]);
+    expectCodes(two, [0, 0]);
     // each container's metrics under its own split: neither push replaces the other's
     const pushed = gw.pushes.map((p) => `${p.method} ${p.url}`);
     expect(pushed).toHaveLength(2);
@@ -73,7 +73,7 @@ describe('scale-out through the consumer group', () => {
     // the group grows to three: splits of 3, each resuming where the splits of 2 left off
     await produce(topic, jsonMessages(3000, 4000));
     const three = await run(3);
-    expect(three.map((e) => e.code)).toEqual([0, 0, 0]);
+    expectCodes(three, [0, 0, 0]);
     expectSplits(three, 3);
     expect(three.reduce((a, e) => a + (JSON.parse(e.out) as { rows: number }).rows, 0)).toBe(3000);
     expectExactlyOnce(await landedAll(topic, root), 9000);
@@ -92,7 +92,7 @@ describe('scale-out through the consumer group', () => {
     await waitFor(async () => (await storedSeq(warehouse, `${topic}#0/1`)) >= 3);
     const second = await startCli(warehouse, ['run'], env).done;
     const done = await first.done;
-    expect([done.code, second.code]).toEqual([0, 0]);
+    expectCodes([done, second], [0, 0]);
     expect(done.err).toContain('the consumer group is rebalancing');
     // alone it read split 0/1; after the rebalance each read one split of 2
     expect(splitsOf(done)[0]).toBe('0/1');

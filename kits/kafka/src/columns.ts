@@ -1,6 +1,7 @@
 /**
- * A topic's bronze columns: lineage first (fixed), the quarantine columns when poison messages are
- * quarantined, then the value columns (which grow at the end when a newer Avro schema adds fields).
+ * A topic's bronze columns: lineage first (fixed), then the value columns (which grow at the end when
+ * a newer Avro schema adds fields); and, with `KAFKA_POISON_POLICY=quarantine`, the columns of the
+ * stream's quarantine output.
  */
 import type { Column } from '@datakit/core';
 import type { KafkaKitConfig } from './config.js';
@@ -22,19 +23,28 @@ export function lineageColumns(config: Pick<KafkaKitConfig, 'keyFormat'>, partit
   ];
 }
 
-/** With `KAFKA_POISON_POLICY=quarantine`: why a message did not decode, and its raw bytes. */
-export const QUARANTINE_COLUMNS: readonly Column[] = [
-  { name: '_kafka_error', type: 'string', nullable: true, sourceType: 'datakit quarantine reason' },
-  { name: '_kafka_raw_key', type: 'bytes', nullable: true, sourceType: 'kafka key (raw, quarantined rows only)' },
-  { name: '_kafka_raw_value', type: 'bytes', nullable: true, sourceType: 'kafka value (raw, quarantined rows only)' },
-];
-
-/** How many leading columns are not value columns. */
-export function fixedWidth(config: Pick<KafkaKitConfig, 'poisonPolicy'>): number {
-  return 6 + (config.poisonPolicy === 'quarantine' ? QUARANTINE_COLUMNS.length : 0);
-}
+/** How many leading columns of a topic's stream are not value columns. */
+export const FIXED_WIDTH = 6;
 
 /** All columns of a topic's stream. */
-export function topicColumns(config: Pick<KafkaKitConfig, 'keyFormat' | 'poisonPolicy'>, valueColumns: Column[], partitions?: number[]): Column[] {
-  return [...lineageColumns(config, partitions), ...(config.poisonPolicy === 'quarantine' ? QUARANTINE_COLUMNS : []), ...valueColumns];
+export function topicColumns(config: Pick<KafkaKitConfig, 'keyFormat'>, valueColumns: Column[], partitions?: number[]): Column[] {
+  return [...lineageColumns(config, partitions), ...valueColumns];
+}
+
+/**
+ * The quarantine output of a topic's stream (`KAFKA_POISON_POLICY=quarantine`): a poison message's
+ * lineage, why it did not decode, and its key and value exactly as sent.
+ */
+export function quarantineColumns(config: Pick<KafkaKitConfig, 'poisonPolicy'>): Column[] | undefined {
+  if (config.poisonPolicy !== 'quarantine') return undefined;
+  return [
+    { name: '_kafka_topic', type: 'string', nullable: false, sourceType: 'kafka topic' },
+    { name: '_kafka_partition', type: 'int32', nullable: false, sourceType: 'kafka partition' },
+    { name: '_kafka_offset', type: 'int64', nullable: false, sourceType: 'kafka offset' },
+    { name: '_kafka_timestamp', type: 'timestamptz', nullable: true, sourceType: 'kafka timestamp (ms)' },
+    { name: '_kafka_headers', type: 'json', nullable: false, sourceType: 'kafka headers' },
+    { name: 'reason', type: 'string', nullable: false, sourceType: 'datakit quarantine reason' },
+    { name: 'raw_key', type: 'bytes', nullable: true, sourceType: 'kafka key (as sent)' },
+    { name: 'raw_value', type: 'bytes', nullable: true, sourceType: 'kafka value (as sent)' },
+  ];
 }

@@ -58,7 +58,7 @@ export const kafkaConfig = z.object({
   valueFormat: format('KAFKA_VALUE_FORMAT', 'values'),
   poisonPolicy: setting(z.enum(['fail', 'quarantine']).default('fail'), {
     env: 'KAFKA_POISON_POLICY',
-    description: 'An undecodable message (bad JSON/UTF-8/Avro, unknown schema id): fail (exit 4 naming topic, partition, offset) or quarantine (a row with _kafka_error and the raw bytes).',
+    description: 'An undecodable message (bad JSON/UTF-8/Avro, unknown schema id): fail (exit 4 naming topic, partition, offset) or quarantine (set aside with the reason and its raw bytes in the quarantine output of the stream: <stream>/_quarantine/*.parquet, br_<stream>__quarantine).',
   }),
   onRetentionGap: setting(z.enum(['fail', 'skip']).default('fail'), {
     env: 'KAFKA_ON_RETENTION_GAP',

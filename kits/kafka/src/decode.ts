@@ -44,8 +44,8 @@ function json(buf: Buffer, side: string): string {
 
 const NO_CELLS: unknown[] = [null];
 
-/** Names of the lineage and quarantine columns, which value fields may not take. */
-export const RESERVED = new Set(['_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp', '_kafka_key', '_kafka_headers', '_kafka_error', '_kafka_raw_key', '_kafka_raw_value']);
+/** Names of the lineage columns, which value fields may not take. */
+export const RESERVED = new Set(['_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp', '_kafka_key', '_kafka_headers']);
 
 function simpleDecoder(format: Exclude<Format, 'avro'>, column: Column, side: string): Decoder {
   const one = format === 'bytes' ? (b: Buffer) => b : format === 'string' ? (b: Buffer) => utf8(b, side) : (b: Buffer) => json(b, side);
@@ -182,8 +182,8 @@ export function keyDecoder(format: Format, registry: Registry | undefined): Deco
 }
 
 /**
- * The value columns of an Avro value schema: one per record field (all nullable: a tombstone or a
- * quarantined message has no value), or a single `value` column for a non-record schema.
+ * The value columns of an Avro value schema: one per record field (all nullable: a tombstone has no
+ * value), or a single `value` column for a non-record schema.
  */
 export function avroValueColumns(type: avro.Type): Column[] {
   const d = new AvroDecoder(undefined, [], 'value', false);

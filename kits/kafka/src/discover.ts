@@ -1,11 +1,12 @@
 /**
- * Discover: one incremental stream per selected topic, with its partitions and columns — lineage,
- * quarantine (when enabled) and the value: one column of the value format, or with Avro one column per
- * field of the latest schema of the topic's `<topic>-value` subject.
+ * Discover: one incremental stream per selected topic, with its partitions and columns — lineage and
+ * the value: one column of the value format, or with Avro one column per field of the latest schema
+ * of the topic's `<topic>-value` subject — and, when poison messages are quarantined, the columns of
+ * its quarantine output.
  */
 import { DatakitError, type Column, type Context, type Stream } from '@datakit/core';
 import { connectCluster } from './client.js';
-import { topicColumns } from './columns.js';
+import { quarantineColumns, topicColumns } from './columns.js';
 import { selectTopics, type KafkaKitConfig } from './config.js';
 import { avroValueColumns, formatType } from './decode.js';
 import { kafkaError } from './errors.js';
@@ -51,10 +52,12 @@ export async function discoverTopics(ctx: Context, config: KafkaKitConfig): Prom
     }
     const registry = config.valueFormat === 'avro' ? new Registry(config) : undefined;
     const streams: Stream[] = [];
+    const quarantine = quarantineColumns(config);
     for (const [topic, partitions] of topics) {
       streams.push({
         name: topic,
         columns: topicColumns(config, await valueColumns(config, registry, topic, ctx), partitions),
+        ...(quarantine ? { quarantineColumns: quarantine } : {}),
         primaryKey: ['_kafka_partition', '_kafka_offset'],
         cursorCandidates: ['_kafka_offset'],
         syncMode: 'incremental',

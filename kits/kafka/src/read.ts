@@ -8,7 +8,7 @@
 import { DatakitError, type Batch, type Context, type Row, type Stream, type StreamState } from '@datakit/core';
 import { ownedPartitions, resumeOffsets, runBudget, toCheckpoint } from './checkpoint.js';
 import { connectCluster } from './client.js';
-import { fixedWidth } from './columns.js';
+import { FIXED_WIDTH } from './columns.js';
 import type { KafkaKitConfig } from './config.js';
 import { keyDecoder, valueDecoder } from './decode.js';
 import { kafkaError } from './errors.js';
@@ -29,8 +29,7 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
   const revoked = member?.revoked;
   const budget = runBudget(ctx.runId, config.maxMessages, config.maxSeconds);
   const registry = config.keyFormat === 'avro' || config.valueFormat === 'avro' ? new Registry(config) : undefined;
-  const fixed = fixedWidth(config);
-  const rows = new RowBuilder(topic, config, stream.columns.slice(0, fixed), keyDecoder(config.keyFormat, registry), valueDecoder(config.valueFormat, registry, stream.columns.slice(fixed)));
+  const rows = new RowBuilder(topic, config, stream.columns.slice(0, FIXED_WIDTH), keyDecoder(config.keyFormat, registry), valueDecoder(config.valueFormat, registry, stream.columns.slice(FIXED_WIDTH)));
   let width = rows.columns().length;
   let cluster: WireCluster | undefined;
   let inflight: Promise<FetchedPartition[]> | undefined;
@@ -72,7 +71,8 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
       }
       const cp = toCheckpoint(positions);
       last = JSON.stringify(cp);
-      const out: Batch = { rows: batch, checkpoint: cp, ...(grown ? { columns: cols } : {}) };
+      const quarantine = rows.takeQuarantined();
+      const out: Batch = { rows: batch, checkpoint: cp, ...(grown ? { columns: cols } : {}), ...(quarantine.length ? { quarantine } : {}) };
       batch = [];
       return out;
     };
@@ -130,11 +130,12 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
             cut = true;
             break;
           }
-          batch.push(rows.row(data.partition, offset, m));
+          const row = rows.row(data.partition, offset, m);
+          if (row) batch.push(row);
           positions.set(data.partition, offset + 1n);
           budget.messagesLeft--;
           read++;
-          if (batch.length >= ctx.batchSize) {
+          if (batch.length + rows.heldCount >= ctx.batchSize) {
             yield flush();
             if (stop()) return;
           }
@@ -148,7 +149,7 @@ export async function* readTopic(ctx: Context, config: KafkaKitConfig, stream: S
         inflight = undefined;
       }
     }
-    if (batch.length || JSON.stringify(toCheckpoint(positions)) !== last) yield flush();
+    if (batch.length || rows.heldCount || JSON.stringify(toCheckpoint(positions)) !== last) yield flush();
     const behind = [...positions].filter(([p, o]) => o < range.end.get(p)!).length;
     log.info({ topic, messages: read, quarantined: rows.quarantined, complete: behind === 0 }, behind ? `stopped before the high watermarks (${revoked?.aborted ? 'the group rebalanced' : 'budget or signal'})` : 'reached the high watermarks');
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Kafka messages → bronze rows: lineage cells, the decoded key and value, and the poison policy (fail
- * with the message's topic, partition and offset, or quarantine it with its raw bytes).
+ * with the message's topic, partition and offset, or set it aside with its raw bytes for the stream's
+ * quarantine output).
  */
 import { DatakitError, type Column, type Row } from '@datakit/core';
 import type { KafkaKitConfig } from './config.js';
@@ -12,10 +13,12 @@ import type { WireMessage } from './wire.js';
 export class RowBuilder {
   /** Messages quarantined so far. */
   quarantined = 0;
+  /** Rows of the quarantine output not yet taken ({@link RowBuilder.takeQuarantined}). */
+  private held: Row[] = [];
   private readonly quarantine: boolean;
 
   /**
-   * @param fixed the stream's lineage (and quarantine) columns, as discover gave them
+   * @param fixed the stream's lineage columns, as discover gave them
    */
   constructor(
     private readonly topic: string,
@@ -38,29 +41,41 @@ export class RowBuilder {
     await this.value.prepare(messages.map((m) => m.value));
   }
 
+  /** The rows of the quarantine output since the last call. */
+  takeQuarantined(): Row[] {
+    const rows = this.held;
+    this.held = [];
+    return rows;
+  }
+
+  /** Rows of the quarantine output held for the next batch. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
   /**
-   * The row of one message.
+   * The row of one message, or undefined when it is poison and set aside for the quarantine output.
    * @throws DatakitError `DATA.INVALID_RECORD` for a poison message under the `fail` policy
    */
-  row(partition: number, offset: bigint, m: WireMessage): Row {
+  row(partition: number, offset: bigint, m: WireMessage): Row | undefined {
     const ts = m.timestamp === undefined || m.timestamp === '-1' ? null : BigInt(m.timestamp) * 1000n;
     const headers = headersJson(m.headers);
-    let keyCell: unknown = null;
     try {
-      keyCell = this.key.decode(m.key)[0];
+      const keyCell = this.key.decode(m.key)[0];
       const cells = this.value.decode(m.value);
-      return this.quarantine ? [this.topic, partition, offset, ts, keyCell, headers, null, null, null, ...cells] : [this.topic, partition, offset, ts, keyCell, headers, ...cells];
+      return [this.topic, partition, offset, ts, keyCell, headers, ...cells];
     } catch (e) {
       if (!(e instanceof PoisonError)) throw e;
       const where = `topic ${this.topic} partition ${partition} offset ${offset}`;
       if (!this.quarantine) {
         throw new DatakitError('DATA.INVALID_RECORD', `${where}: ${e.message}`, {
           where: { kit: 'kafka', stream: this.topic },
-          fix: 'set KAFKA_POISON_POLICY=quarantine to land it with its raw bytes in _kafka_raw_value and go on, or check KAFKA_KEY_FORMAT/KAFKA_VALUE_FORMAT',
+          fix: 'set KAFKA_POISON_POLICY=quarantine to land it with its raw bytes in the stream\'s quarantine output and go on, or check KAFKA_KEY_FORMAT/KAFKA_VALUE_FORMAT',
         });
       }
       this.quarantined++;
-      return [this.topic, partition, offset, ts, keyCell, headers, e.message, m.key, m.value, ...new Array<null>(this.value.columns.length).fill(null)];
+      this.held.push([this.topic, partition, offset, ts, headers, e.message, m.key, m.value]);
+      return undefined;
     }
   }
 }

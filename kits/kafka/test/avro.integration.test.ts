@@ -3,7 +3,7 @@
  * schema evolution without dropping fields, Avro keys, poison messages, basic auth.
  */
 import { startRegistry, type TestRegistry } from './registry-server.js';
-import { cli, closeProducer, configFor, liveObjects, produce, readBatches, runMemory, uniqueTopic } from './helpers.js';
+import { cli, closeProducer, configFor, liveObjects, produce, quarantineObjects, readBatches, runMemory, uniqueTopic } from './helpers.js';
 
 const ORDER_V1 = {
   type: 'record',
@@ -142,7 +142,7 @@ describe('avro values through the schema registry', () => {
     expect(Number(kit?.offsets['3'] ?? 0)).toBeLessThanOrEqual(1);
   });
 
-  it('quarantines undecodable messages with the reason and raw bytes, and goes on', async () => {
+  it('sets undecodable messages aside in the quarantine output with the reason and raw bytes, and goes on', async () => {
     const topic = uniqueTopic('avro-quarantine');
     const v1 = registry.register(`${topic}-value`, ORDER_V1);
     const truncated = registry.encode(v1, order(3n)).subarray(0, 9);
@@ -152,16 +152,17 @@ describe('avro values through the schema registry', () => {
       { partition: 1, value: registry.encode(v1, order(4n)) },
     ]);
     const { reports, target } = await runMemory(configFor(avroEnv(topic, { KAFKA_POISON_POLICY: 'quarantine' })), [topic]);
-    expect(reports[0]).toMatchObject({ status: 'succeeded', rows: 3 });
+    expect(reports[0]).toMatchObject({ status: 'succeeded', rows: 1, quarantined: 2 });
     const rows = liveObjects(target, topic);
-    expect(rows.map((r) => r._kafka_error)).toEqual([
-      'value is not in the Confluent Avro wire format (no magic byte 0 and schema id)',
-      expect.stringMatching(new RegExp(`^value does not decode with schema id ${v1}: `)),
-      null,
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: 4n, _kafka_offset: 2n });
+    const poison = quarantineObjects(target, topic);
+    expect(poison.map((r) => [r._kafka_partition, r._kafka_offset, r.reason])).toEqual([
+      [1, 0n, 'value is not in the Confluent Avro wire format (no magic byte 0 and schema id)'],
+      [1, 1n, expect.stringMatching(new RegExp(`^value does not decode with schema id ${v1}: `))],
     ]);
-    expect(Buffer.from(rows[0]!._kafka_raw_value as Uint8Array).toString()).toBe('{"not":"avro"}');
-    expect(rows[0]!.id).toBeNull();
-    expect(rows[2]).toMatchObject({ id: 4n, _kafka_raw_value: null });
+    expect(Buffer.from(poison[0]!.raw_value as Uint8Array).toString()).toBe('{"not":"avro"}');
+    expect(Buffer.compare(poison[1]!.raw_value as Uint8Array, truncated)).toBe(0);
     expect(target.states.get('kafka')![topic]!.kit).toMatchObject({ offsets: { '1': '3' } });
   });
 

@@ -2,7 +2,7 @@
  * The built CLI's run bounds against the mock cluster: messages produced during a run are left for the
  * next one (the high watermarks are read at the start), KAFKA_MAX_SECONDS cuts a slow run and the next
  * run lands the rest, discover reports each topic's partitions, and skewed partitions with poison
- * messages land in Parquet under the quarantine policy.
+ * messages land in the stream's quarantine output (Parquet and warehouse) under the quarantine policy.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,10 @@ interface StreamOut {
   state?: { kit: { offsets: Record<string, string> } };
 }
 interface RunOut {
+  runId: string;
   status: string;
   rows: number;
+  quarantined?: number;
   streams: StreamOut[];
 }
 
@@ -137,55 +139,75 @@ describe('discover', () => {
   });
 });
 
-describe('quarantine into Parquet', () => {
-  it('lands skewed partitions with poison messages in Parquet, each message once, the poison with its reason and raw bytes', async () => {
-    const topic = uniqueTopic('quar');
-    const root = mkdtempSync(join(tmpdir(), 'kafka-quar-'));
-    const notUtf8 = Buffer.from([0xff, 0xfe, 0x00]);
-    // partition 2 full with two poison messages (one at its end), partition 0 only a poison message, 1 and 3 empty
+describe('poison messages under KAFKA_POISON_POLICY=quarantine', () => {
+  const notUtf8 = Buffer.from([0xff, 0xfe, 0x00]);
+  const env = (topic: string): Record<string, string> => ({ KAFKA_TOPICS: topic, KAFKA_VALUE_FORMAT: 'json', KAFKA_POISON_POLICY: 'quarantine', BATCH_SIZE: '250', PARQUET_ROLL_ROWS: '500' });
+  /** Partition 2 full with two poison messages (one at its end), partition 0 only a poison message, 1 and 3 empty. */
+  async function produceSkewed(topic: string): Promise<void> {
     const p2: Message[] = Array.from({ length: 3000 }, (_, i) => ({ partition: 2, value: i === 1000 ? '{"id": oops' : i === 2999 ? '' : JSON.stringify({ id: i }) }));
     await produce(topic, [...p2, { partition: 0, key: 'k-bad', value: notUtf8 }]);
-    const env = { KAFKA_TOPICS: topic, KAFKA_VALUE_FORMAT: 'json', KAFKA_POISON_POLICY: 'quarantine', BATCH_SIZE: '250', PARQUET_ROLL_ROWS: '500' };
+  }
+  const expectedPoison = [
+    { _kafka_partition: 0, _kafka_offset: 0, reason: 'value is not valid UTF-8', raw_key: Buffer.from('k-bad'), raw_value: notUtf8 },
+    { _kafka_partition: 2, _kafka_offset: 1000, reason: expect.stringContaining('value is not valid JSON') as unknown, raw_key: null, raw_value: Buffer.from('{"id": oops') },
+    { _kafka_partition: 2, _kafka_offset: 2999, reason: 'value is not valid JSON (empty)', raw_key: null, raw_value: Buffer.alloc(0) },
+  ];
+  const good = range(0, 3000).filter((i) => i !== 1000 && i !== 2999);
+  const byPosition = (a: Record<string, unknown>, b: Record<string, unknown>): number => Number(a._kafka_partition) * 1e6 + Number(a._kafka_offset) - (Number(b._kafka_partition) * 1e6 + Number(b._kafka_offset));
+  const asBytes = (v: unknown): Buffer | null => (v === null ? null : typeof v === 'string' ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v as Uint8Array));
+
+  it('sets skewed partitions\' poison messages aside in Parquet <stream>/_quarantine/ with reason and raw bytes, each message landing once in the stream or its quarantine', async () => {
+    const topic = uniqueTopic('quar');
+    const root = mkdtempSync(join(tmpdir(), 'kafka-quar-'));
+    await produceSkewed(topic);
     const bronze = `file://${root}`;
-    const one = await startCli(bronze, ['run'], env).done;
+    const one = await startCli(bronze, ['run'], env(topic)).done;
     expect(one.code).toBe(0);
-    expect(report(one)).toMatchObject({ status: 'succeeded', rows: 3001 });
+    expect(report(one)).toMatchObject({ status: 'succeeded', rows: 2998, quarantined: 3 });
+    expect(report(one).streams[0]).toMatchObject({ rows: 2998, quarantined: 3 });
     expect(report(one).streams[0]!.state!.kit.offsets).toEqual({ '0': '1', '1': '0', '2': '3000', '3': '0' });
 
-    const columns = ['_kafka_partition', '_kafka_offset', '_kafka_error', '_kafka_raw_value', 'value'];
-    const rows = (await readParquet(join(root, 'kafka', topic), { columns })).rows;
-    expectExactlyOnce(
-      rows.map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`),
-      3001,
-    );
-    const poison = rows.filter((r) => r._kafka_error !== null).sort((a, b) => Number(a._kafka_partition) * 1e6 + Number(a._kafka_offset) - (Number(b._kafka_partition) * 1e6 + Number(b._kafka_offset)));
-    const hex = (b: Buffer): string => `\\x${b.toString('hex')}`;
-    expect(poison.map((r) => ({ ...r, _kafka_offset: Number(r._kafka_offset) }))).toEqual([
-      { _kafka_partition: 0, _kafka_offset: 0, _kafka_error: 'value is not valid UTF-8', _kafka_raw_value: hex(notUtf8), value: null },
-      { _kafka_partition: 2, _kafka_offset: 1000, _kafka_error: expect.stringContaining('value is not valid JSON') as unknown, _kafka_raw_value: hex(Buffer.from('{"id": oops')), value: null },
-      { _kafka_partition: 2, _kafka_offset: 2999, _kafka_error: 'value is not valid JSON (empty)', _kafka_raw_value: '\\x', value: null },
-    ]);
-    const good = rows.filter((r) => r._kafka_error === null);
-    expect(good.every((r) => r._kafka_raw_value === null)).toBe(true);
-    expect(good.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b)).toEqual(range(0, 3000).filter((i) => i !== 1000 && i !== 2999));
-    expect(good.every((r) => r.value === JSON.stringify({ id: Number(r._kafka_offset) }))).toBe(true);
+    // the stream holds only what decoded: no quarantine column, no poison row
+    const main = await readParquet(join(root, 'kafka', topic));
+    expect(main.columns.map((c) => c.name).filter((n) => !n.startsWith('_bronze'))).toEqual(['_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp', '_kafka_key', '_kafka_headers', 'value']);
+    expect(main.rows.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b)).toEqual(good);
+    expect(main.rows.every((r) => r._kafka_partition === 2 && r.value === JSON.stringify({ id: Number(r._kafka_offset) }))).toBe(true);
+    const quarantine = (await readParquet(join(root, 'kafka', topic, '_quarantine'))).rows.sort(byPosition);
+    expect(quarantine.map((r) => ({ _kafka_partition: r._kafka_partition, _kafka_offset: Number(r._kafka_offset), reason: r.reason, raw_key: asBytes(r.raw_key), raw_value: asBytes(r.raw_value) }))).toEqual(expectedPoison);
+    expect(quarantine.every((r) => r._kafka_topic === topic && r._bronze_run_id === report(one).runId)).toBe(true);
 
     // the next run lands only the new messages, poison included
     await produce(topic, [
       { partition: 3, value: '{"id": 9000}' },
       { partition: 3, value: '[' },
     ]);
-    const two = await startCli(bronze, ['run'], env).done;
+    const two = await startCli(bronze, ['run'], env(topic)).done;
     expect(two.code).toBe(0);
-    expect(report(two)).toMatchObject({ status: 'succeeded', rows: 2 });
-    const after = (await readParquet(join(root, 'kafka', topic), { columns })).rows;
+    expect(report(two)).toMatchObject({ status: 'succeeded', rows: 1, quarantined: 1 });
+    const after = [...(await readParquet(join(root, 'kafka', topic))).rows, ...(await readParquet(join(root, 'kafka', topic, '_quarantine'))).rows];
     expectExactlyOnce(
       after.map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`),
       3003,
     );
-    expect(after.filter((r) => r._kafka_partition === 3).map((r) => [Number(r._kafka_offset), r._kafka_error === null]).sort()).toEqual([
+    expect(after.filter((r) => r._kafka_partition === 3).map((r) => [Number(r._kafka_offset), r.reason === undefined]).sort()).toEqual([
       [0, true],
       [1, false],
     ]);
+  });
+
+  it('sets them aside in the warehouse table br_<stream>__quarantine, committed with the stream\'s rows and offsets', async () => {
+    const topic = uniqueTopic('quarwh');
+    await produceSkewed(topic);
+    const one = await startCli(warehouse, ['run'], env(topic)).done;
+    expect(one.code).toBe(0);
+    expect(report(one)).toMatchObject({ status: 'succeeded', rows: 2998, quarantined: 3 });
+    expect(await landedIds(topic)).toEqual(good);
+    const q = await query<Record<string, unknown>>(warehouse, `SELECT _kafka_topic, _kafka_partition, _kafka_offset::int AS _kafka_offset, reason, raw_key, raw_value FROM bronze."br_${topic}__quarantine"`);
+    expect(q.sort(byPosition).map((r) => ({ ...r, _kafka_topic: undefined }))).toEqual(expectedPoison.map((p) => ({ ...p, _kafka_topic: undefined })));
+    expect(q.every((r) => r._kafka_topic === topic)).toBe(true);
+    // a second run with nothing new adds nothing to either table
+    const two = await startCli(warehouse, ['run'], env(topic)).done;
+    expect(report(two)).toMatchObject({ status: 'succeeded', rows: 0 });
+    expect(await query(warehouse, `SELECT 1 FROM bronze."br_${topic}__quarantine"`)).toHaveLength(3);
   });
 });

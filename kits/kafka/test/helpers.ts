@@ -113,6 +113,13 @@ export function liveObjects(target: MemoryTarget, topic: string, bronzeName = to
   return gen.rows.map((r) => Object.fromEntries(names.map((n, i) => [n, i < r.length - 3 ? r[i] : null])));
 }
 
+/** Live rows of a topic's quarantine output in a MemoryTarget as objects (metadata columns dropped). */
+export function quarantineObjects(target: MemoryTarget, topic: string): Record<string, unknown>[] {
+  const gen = target.live.get(`kafka/${topic}`);
+  const names = (gen?.quarantineColumns ?? []).map((c) => c.name).filter((n) => !n.startsWith('_bronze_'));
+  return (gen?.quarantine ?? []).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])));
+}
+
 /** `partition:offset` of every live row (to count each message exactly once). */
 export function positionsOf(rows: Record<string, unknown>[]): string[] {
   return rows.map((r) => `${String(r._kafka_partition)}:${String(r._kafka_offset)}`);

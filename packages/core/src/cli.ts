@@ -82,6 +82,7 @@ export function mergeReports(a: StreamReport[], b: StreamReport[]): StreamReport
       ...r,
       status: rank[r.status] >= rank[was.status] ? r.status : was.status,
       rows: was.rows + r.rows,
+      ...(was.quarantined || r.quarantined ? { quarantined: (was.quarantined ?? 0) + (r.quarantined ?? 0) } : {}),
       bytes: was.bytes + r.bytes,
       outputs: [...was.outputs, ...r.outputs],
       durationSeconds: was.durationSeconds + r.durationSeconds,
@@ -235,6 +236,7 @@ export async function runCli<C>(kit: Kit<C>, argv: string[], io: CliIO = {}): Pr
           finishedAt: finished.toISOString(),
           durationSeconds: (finished.getTime() - started.getTime()) / 1000,
           rows: reports.reduce((a, r) => a + r.rows, 0),
+          ...(reports.some((r) => r.quarantined) ? { quarantined: reports.reduce((a, r) => a + (r.quarantined ?? 0), 0) } : {}),
           bytes: reports.reduce((a, r) => a + r.bytes, 0),
           streams: reports,
         });

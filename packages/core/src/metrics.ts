@@ -15,6 +15,7 @@ export class RunMetrics {
   readonly extractions = new Counter({ name: 'datakit_extractions_total', help: 'Stream extractions by outcome', labelNames: ['kit', 'stream', 'status'] as const, registers: [this.registry] });
   readonly duration = new Histogram({ name: 'datakit_extraction_duration_seconds', help: 'Duration of a stream extraction', labelNames: ['kit', 'stream'] as const, buckets: [1, 5, 15, 60, 300, 900, 3600, 14400], registers: [this.registry] });
   readonly rows = new Counter({ name: 'datakit_rows_total', help: 'Rows written to bronze', labelNames: ['kit', 'stream'] as const, registers: [this.registry] });
+  readonly quarantined = new Counter({ name: 'datakit_quarantined_rows_total', help: 'Records set aside in a stream\'s quarantine output', labelNames: ['kit', 'stream'] as const, registers: [this.registry] });
   readonly bytes = new Counter({ name: 'datakit_bytes_total', help: 'Bytes written to bronze', labelNames: ['kit', 'stream'] as const, registers: [this.registry] });
 
   /**

@@ -30,6 +30,11 @@ export function warehouseTableName(bronzeName: string): string {
   return pgIdentifier(`br_${bronzeName.replace(/\/partition=(\d+)of(\d+)$/, '__p$1of$2')}`);
 }
 
+/** The table of a stream's quarantine output, beside the stream's table: `br_orders__quarantine`. */
+export function quarantineTableName(table: string): string {
+  return pgIdentifier(`${table}__quarantine`);
+}
+
 /**
  * The bronze name of one partition of a stream (`--partition i/n`): `orders/partition=0of4`. Each
  * partition is its own generation, swapped in on its own, so partitions of a full refresh never

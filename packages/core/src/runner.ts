@@ -11,7 +11,7 @@ import type { RunMetrics } from './metrics.js';
 import { bronzeStreamName, partitionBronzeName, splitOfKey, stateKey } from './naming.js';
 import type { RuntimeSettings } from './runtime.js';
 import { readEstimate, startProgress } from './progress.js';
-import type { Column, Context, Kit, SplitState, Stream, StreamState } from './types.js';
+import type { Column, Context, Kit, Row, SplitState, Stream, StreamState } from './types.js';
 
 /** The metadata columns core appends to every row, in this order. */
 export const METADATA_COLUMNS: readonly Column[] = [
@@ -37,6 +37,8 @@ export interface StreamReport {
   mode: Stream['syncMode'];
   status: 'succeeded' | 'failed' | 'interrupted';
   rows: number;
+  /** Rows set aside in the stream's quarantine output (see `Batch.quarantine`), when any. */
+  quarantined?: number;
   bytes: number;
   outputs: string[];
   durationSeconds: number;
@@ -82,10 +84,11 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
   const staged = stream.syncMode === 'full_refresh' || stored?.phase !== 'live';
   const resumeFrom: StreamState | undefined = stored && (stream.syncMode === 'incremental' || stored.phase === 'staging') ? stored.kit : undefined;
   let columns = [...stream.columns, ...METADATA_COLUMNS];
+  const quarantineColumns = stream.quarantineColumns && [...stream.quarantineColumns, ...METADATA_COLUMNS];
   const newColumns: string[] = [];
   log.info({ mode: stream.syncMode, staged, resume: resumeFrom !== undefined, generation: stored?.generation }, 'stream started');
 
-  const sink = await p.target.openStream({ run: p.run, stream, columns, stored, bronzeName: partitionBronzeName(bronzeStreamName(stream.name), ctx.partition), stateKey: key, staged });
+  const sink = await p.target.openStream({ run: p.run, stream, columns, ...(quarantineColumns ? { quarantineColumns } : {}), stored, bronzeName: partitionBronzeName(bronzeStreamName(stream.name), ctx.partition), stateKey: key, staged });
   let rows = 0;
   const estimate = readEstimate(stream, resumeFrom, ctx.partition);
   const progress = startProgress(log, { intervalMs: p.runtime.progressIntervalMs, rows: () => rows, ...(estimate !== undefined ? { estimate } : {}) });
@@ -130,13 +133,14 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
               await sink.evolve(columns);
             }
           }
-          const width = columns.length - METADATA_COLUMNS.length;
-          for (const row of batch.rows) {
-            if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `kit yielded a row with ${row.length} values for ${width} columns`);
-            row.push(meta[0], meta[1], meta[2]);
+          addMetadata(batch.rows, columns.length - METADATA_COLUMNS.length, meta);
+          const { quarantine } = batch;
+          if (quarantine?.length) {
+            if (!quarantineColumns) throw new DatakitError('INTERNAL.ERROR', `kit yielded quarantined records for stream ${stream.name}, which declares no quarantineColumns`);
+            addMetadata(quarantine, quarantineColumns.length - METADATA_COLUMNS.length, meta);
           }
           const has = batch.checkpoint !== undefined;
-          await sink.write(batch.rows, batch.checkpoint, has);
+          await sink.write(batch.rows, batch.checkpoint, has, quarantine);
           await notifyStored();
           rows += batch.rows.length;
           if (has) {
@@ -187,13 +191,15 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
     metrics.extractions.inc({ kit: kit.name, stream: stream.name, status });
     metrics.duration.observe({ kit: kit.name, stream: stream.name }, durationSeconds);
     metrics.rows.inc({ kit: kit.name, stream: stream.name }, r.rows);
+    if (r.quarantined) metrics.quarantined.inc({ kit: kit.name, stream: stream.name }, r.quarantined);
     metrics.bytes.inc({ kit: kit.name, stream: stream.name }, r.bytes);
-    if (status === 'succeeded') log.info({ rows: r.rows, bytes: r.bytes, durationSeconds }, 'stream finished');
+    if (status === 'succeeded') log.info({ rows: r.rows, ...(r.quarantined ? { quarantined: r.quarantined } : {}), bytes: r.bytes, durationSeconds }, 'stream finished');
     return {
       stream: stream.name,
       mode: stream.syncMode,
       status,
       rows: r.rows,
+      ...(r.quarantined ? { quarantined: r.quarantined } : {}),
       bytes: r.bytes,
       outputs: r.outputs,
       durationSeconds,
@@ -201,6 +207,14 @@ async function runStream<C>(p: RunStreamsParams<C>, stream: Stream): Promise<Str
       ...(newColumns.length ? { newColumns } : {}),
       ...(err ? { error: { code: err.code, message: err.describe() } } : {}),
     };
+  }
+}
+
+/** Check each row has `width` values and append the run's metadata values to it. */
+function addMetadata(rows: Row[], width: number, meta: readonly unknown[]): void {
+  for (const row of rows) {
+    if (row.length !== width) throw new DatakitError('INTERNAL.ERROR', `kit yielded a row with ${row.length} values for ${width} columns`);
+    row.push(meta[0], meta[1], meta[2]);
   }
 }
 

@@ -88,6 +88,14 @@ export interface Stream {
   rowEstimate?: number;
   /** Kit-private details (e.g. a relation OID); core never reads it. */
   source?: Record<string, unknown>;
+  /**
+   * The columns of the stream's quarantine output, when the kit may set records aside
+   * ({@link Batch.quarantine}): typically the record's lineage, its raw form and the reason. Core
+   * appends the metadata columns and lands them beside the stream — Parquet
+   * `<stream>/_quarantine/part-<seq>.parquet` in the same generation, warehouse
+   * `br_<stream>__quarantine` — in the same commit as the stream's rows and checkpoint.
+   */
+  quarantineColumns?: Column[];
 }
 
 /** A stream's state as a kit sees it: an opaque JSON value (cursor, offsets, files, page token…). */
@@ -111,6 +119,12 @@ export interface Batch {
    * Must start with the previous columns, in order; new columns are appended, never dropped.
    */
   columns?: Column[];
+  /**
+   * Records set aside (undecodable, invalid), as rows of {@link Stream.quarantineColumns}. They are
+   * stored in the same commit as this batch's rows and checkpoint, so a checkpoint never passes a
+   * record that is neither in the stream nor in its quarantine, and a re-read never doubles one.
+   */
+  quarantine?: Row[];
 }
 
 /** What every kit operation receives from core. */

@@ -54,6 +54,36 @@ describe('runner', () => {
     expect(target.states.get('counter')!.items).toMatchObject({ kit: 25, phase: 'live' });
   });
 
+  it('hands quarantined records to the target with their batch, metadata appended, and counts them apart', async () => {
+    const target = new MemoryTarget();
+    const quarantineColumns = [{ name: 'reason', type: 'string', nullable: false, sourceType: 'reason' }] as Stream['columns'];
+    const withQuarantine: Stream = { ...stream, quarantineColumns };
+    const kit = fixtureKit('q', [withQuarantine], async function* (): AsyncIterable<Batch> {
+      yield { rows: [[1n]], checkpoint: 1, quarantine: [['bad 2']] };
+      yield { rows: [], checkpoint: 3, quarantine: [['bad 3']] };
+    });
+    const metrics = new RunMetrics();
+    const [report] = await runStreams({ ...params(kit, target), streams: [withQuarantine], metrics, states: {} });
+    expect(report).toMatchObject({ status: 'succeeded', rows: 1, quarantined: 2 });
+    const live = target.live.get('counter/items')!;
+    expect(live.quarantine).toEqual([
+      ['bad 2', 1n, 'counter', 'r1'],
+      ['bad 3', 1n, 'counter', 'r1'],
+    ]);
+    expect(live.quarantineColumns!.map((c) => c.name)).toEqual(['reason', ...METADATA_COLUMNS.map((c) => c.name)]);
+    expect(await metrics.text()).toContain('datakit_quarantined_rows_total{kit="q",stream="items"} 2');
+  });
+
+  it('fails a stream whose kit yields quarantined records without declaring quarantine columns', async () => {
+    const target = new MemoryTarget();
+    const kit = fixtureKit('q', [stream], async function* (): AsyncIterable<Batch> {
+      yield { rows: [[1n]], checkpoint: 1, quarantine: [['bad']] };
+    });
+    const [report] = await runStreams({ ...params(kit, target), states: {} });
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'INTERNAL.ERROR', message: expect.stringContaining('declares no quarantineColumns') as unknown } });
+    expect(target.states.get('counter')).toBeUndefined();
+  });
+
   it('retries a retriable failure from the last checkpoint without doubling rows', async () => {
     const target = new MemoryTarget();
     const { kit, reads } = counterKit(50, { failAfter: 2 });

@@ -7,6 +7,9 @@ import type { BronzeTarget, Column, OpenStreamParams, Row, SinkResult, SourceSta
 export interface MemoryGeneration {
   columns: Column[];
   rows: Row[];
+  /** The quarantine output's rows, committed with `rows`, and their columns. */
+  quarantine: Row[];
+  quarantineColumns?: Column[];
 }
 
 export class MemoryTarget implements BronzeTarget {
@@ -45,13 +48,16 @@ export class MemoryTarget implements BronzeTarget {
     const resume = p.staged && p.stored?.phase === 'staging';
     const generation = p.staged ? (resume ? p.stored!.generation : `g${++this.gen}`) : p.stored!.generation;
     const staging: MemoryGeneration = p.staged
-      ? (resume ? this.staging.get(generation) : undefined) ?? { columns: p.columns, rows: [] }
-      : this.live.get(liveKey) ?? { columns: p.columns, rows: [] };
+      ? (resume ? this.staging.get(generation) : undefined) ?? { columns: p.columns, rows: [], quarantine: [] }
+      : this.live.get(liveKey) ?? { columns: p.columns, rows: [], quarantine: [] };
     if (p.staged) this.staging.set(generation, staging);
+    if (p.quarantineColumns) staging.quarantineColumns = p.quarantineColumns;
     let seq = p.stored && (resume || !p.staged) ? p.stored.seq : 0;
     let pending: Row[] = [];
+    let held: Row[] = [];
     let checkpoint = p.stored && (resume || !p.staged) ? p.stored.kit : undefined;
     let rows = 0;
+    let quarantined = 0;
     let stored: StoredStreamState | undefined = p.stored;
     const save = (phase: 'staging' | 'live'): void => {
       const st: StoredStreamState = { generation, phase, seq, runId: p.run.runId, updatedAt: new Date().toISOString(), ...(checkpoint !== undefined ? { kit: structuredClone(checkpoint) } : {}) };
@@ -61,18 +67,25 @@ export class MemoryTarget implements BronzeTarget {
       stored = st;
     };
     const commit = (): void => {
-      if (!pending.length) return;
+      if (!pending.length && !held.length) return;
       staging.rows.push(...pending);
+      staging.quarantine.push(...held);
       this.commits.push({ stateKey: p.stateKey, rows: pending.length, checkpoint });
       pending = [];
+      held = [];
       seq += 1;
       save(p.staged ? 'staging' : 'live');
     };
-    const result = (): SinkResult => ({ rows, bytes: 0, outputs: [liveKey], ...(stored ? { stored } : {}) });
+    const result = (): SinkResult => ({ rows, quarantined, bytes: 0, outputs: [liveKey], ...(stored ? { stored } : {}) });
     return {
-      write: async (batch: Row[], cp: StreamState | undefined, has: boolean) => {
+      write: async (batch: Row[], cp: StreamState | undefined, has: boolean, quarantine?: Row[]) => {
         pending.push(...batch);
         rows += batch.length;
+        if (quarantine?.length) {
+          if (!p.quarantineColumns) throw new Error(`stream ${p.stateKey} has no quarantine columns`);
+          held.push(...quarantine);
+          quarantined += quarantine.length;
+        }
         if (has) checkpoint = cp;
         const every = this.opts.commitEveryRows;
         if (has && every !== undefined && pending.length >= every) commit();
@@ -93,7 +106,9 @@ export class MemoryTarget implements BronzeTarget {
       },
       abort: async () => {
         rows -= pending.length;
+        quarantined -= held.length;
         pending = [];
+        held = [];
       },
       result,
     };

@@ -50,6 +50,8 @@ export interface OpenStreamParams {
   stream: Stream;
   /** The stream's columns followed by the metadata columns, in the order rows carry them. */
   columns: Column[];
+  /** The quarantine output's columns (metadata columns included), when the stream has one. */
+  quarantineColumns?: Column[];
   /** The stored state, if any. */
   stored?: StoredStreamState;
   /** The bronze stream name (from {@link bronzeStreamName}); the state key is `stateKey`. */
@@ -66,6 +68,8 @@ export interface OpenStreamParams {
 /** Counters a sink reports at the end. */
 export interface SinkResult {
   rows: number;
+  /** Rows of the quarantine output (not in `rows`). */
+  quarantined: number;
   bytes: number;
   /** Files or tables written (paths relative to the target root, or qualified table names). */
   outputs: string[];
@@ -81,8 +85,11 @@ export interface SinkResult {
  * own inside `write` (when a file rolls); it then stores the checkpoint of the last row in that commit.
  */
 export interface StreamSink {
-  /** Add rows (metadata columns included). `checkpoint` is true once these rows are stored. */
-  write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean): Promise<void>;
+  /**
+   * Add rows (metadata columns included), and `quarantine` rows to the quarantine output (of
+   * `quarantineColumns`). `checkpoint` is true once both are stored: they commit together.
+   */
+  write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean, quarantine?: Row[]): Promise<void>;
   /** The columns grew (schema evolution): later rows carry these columns. */
   evolve?(columns: Column[]): Promise<void>;
   /** Make everything written durable and store the last checkpoint (SIGTERM, end of stream). */

@@ -4,6 +4,7 @@
  * ```
  * <root>/<source>/<bronze name>                      → symlink (relative) to the live generation
  * <root>/<source>/_generations/<bronze name>/<gen>/  part-000000.parquet, part-000001.parquet, …
+ *                                   …/<gen>/_quarantine/  part-000001.parquet: records set aside by commit 1
  * <root>/_state/<source>.json                        state of every stream of the source
  * ```
  *
@@ -16,6 +17,12 @@ import { lstat, mkdir, readdir, readlink, rename, symlink, unlink } from 'node:f
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DatakitError } from '../../errors.js';
 import { errnoCode, fsyncDir, removeQuietly, writeFailed } from './fs.js';
+
+/**
+ * The directory inside a generation holding the stream's quarantine output (`Batch.quarantine`):
+ * readers of `<stream>/*.parquet` do not see it; `<stream>/_quarantine/*.parquet` reads it.
+ */
+export const QUARANTINE_DIR = '_quarantine';
 
 /** The directory under `<root>/<source>` that holds every stream's generations. */
 export const GENERATIONS_DIR = '_generations';
@@ -137,15 +144,22 @@ export class StreamLayout {
 }
 
 /**
- * Delete what a crash left in a generation: part files of commits that were never stored
- * (`seq >= committed`) and temp files. Returns the removed names.
+ * Delete what a crash left in a generation (and its quarantine directory): part files of commits
+ * that were never stored (`seq >= committed`) and temp files. Returns the removed names, relative to
+ * `dir`.
  */
 export async function removeOrphans(dir: string, committed: number): Promise<string[]> {
+  const quarantined = await removeOrphansIn(join(dir, QUARANTINE_DIR), committed, true);
+  return [...(await removeOrphansIn(dir, committed, false)), ...quarantined.map((name) => join(QUARANTINE_DIR, name))];
+}
+
+async function removeOrphansIn(dir: string, committed: number, mayBeMissing: boolean): Promise<string[]> {
   const removed: string[] = [];
   let entries: string[];
   try {
     entries = await readdir(dir);
   } catch (e) {
+    if (mayBeMissing && errnoCode(e) === 'ENOENT') return removed;
     throw writeFailed(`listing ${dir}`, e);
   }
   for (const name of entries) {

@@ -6,19 +6,23 @@
  * covers it is saved, and on open every file at or beyond the stored `seq` is deleted as an orphan
  * of a crash — so a commit re-done after a crash overwrites instead of duplicating.
  *
- * A file rolls (is finished and a new one started) once it reaches `rollRows` or `rollBytes`, checked
- * after each `write`. Its state is saved right away when every row in it is covered by a checkpoint;
+ * Quarantined rows (`write`'s `quarantine`) go to `_quarantine/part-<n>.parquet` in the same
+ * generation, finished with `part-<n>` (either may be missing) and covered by the same state.
+ *
+ * A file rolls (is finished and a new one started) once it — or its quarantine file — reaches
+ * `rollRows` or `rollBytes`, checked after each `write`. Its state is saved right away when every row in it is covered by a checkpoint;
  * a file that ends with rows written without a checkpoint stays uncommitted (deleted after a crash,
  * like the open transaction of the warehouse target) until the next commit covers it.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatakitError } from '../../errors.js';
 import type { Column, Row, StreamState } from '../../types.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
 import type { ParquetCompression } from './compression.js';
 import { ParquetFileWriter } from './file-writer.js';
-import { removeQuietly } from './fs.js';
-import { partFileName, type StreamLayout } from './layout.js';
+import { fsyncDir, removeQuietly, writeFailed } from './fs.js';
+import { partFileName, QUARANTINE_DIR, type StreamLayout } from './layout.js';
 import { saveStreamState } from './state.js';
 
 /** Everything {@link ParquetStreamSink} needs, prepared by the target's `openStream`. */
@@ -41,15 +45,20 @@ export interface ParquetSinkSetup {
 }
 
 interface DoneFile {
+  /** Relative to the generation directory. */
   name: string;
   rows: number;
   bytes: number;
+  /** A file of the quarantine output. */
+  quarantine?: boolean;
 }
 
 /** The Parquet {@link StreamSink}: see the module comment for the commit rules. */
 export class ParquetStreamSink implements StreamSink {
   private columns: Column[];
   private file: ParquetFileWriter | undefined;
+  /** The open file of the quarantine output, numbered like `file`. */
+  private qfile: ParquetFileWriter | undefined;
   /** Files stored in the state (`seq`). */
   private committedSeq: number;
   /** The number of the next file. */
@@ -63,6 +72,7 @@ export class ParquetStreamSink implements StreamSink {
   private readonly committed: DoneFile[] = [];
   private readonly pending: DoneFile[] = [];
   private rowsIn = 0;
+  private quarantinedIn = 0;
   private live = false;
   private done = false;
   private broken: unknown;
@@ -78,7 +88,7 @@ export class ParquetStreamSink implements StreamSink {
     this.dir = s.layout.generationDir(s.generation);
   }
 
-  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean): Promise<void> {
+  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean, quarantine?: Row[]): Promise<void> {
     this.assertUsable();
     await this.guard(async () => {
       if (rows.length) {
@@ -86,14 +96,18 @@ export class ParquetStreamSink implements StreamSink {
         await file.append(rows, this.rowsIn + 1);
         this.rowsIn += rows.length;
       }
+      if (quarantine?.length) {
+        const file = this.qfile ?? (await this.openQuarantineFile());
+        await file.append(quarantine, this.quarantinedIn + 1);
+        this.quarantinedIn += quarantine.length;
+      }
       if (hasCheckpoint) {
         // copied now: the kit may reuse its checkpoint object for the next batch
         this.kit = structuredClone(checkpoint);
         this.checkpointMoved = true;
         this.uncheckpointed = false;
-      } else if (rows.length) this.uncheckpointed = true;
-      const f = this.file;
-      if (f && (f.rows >= this.s.rollRows || f.bytes >= this.s.rollBytes)) {
+      } else if (rows.length || quarantine?.length) this.uncheckpointed = true;
+      if (this.full(this.file) || this.full(this.qfile)) {
         await this.finishFile();
         if (!this.uncheckpointed) await this.saveState();
       }
@@ -104,7 +118,7 @@ export class ParquetStreamSink implements StreamSink {
     this.assertUsable();
     await this.guard(async () => {
       // a file has one schema: later rows go to a new file with the wider one
-      if (this.file) {
+      if (this.file || this.qfile) {
         await this.finishFile();
         if (!this.uncheckpointed) await this.saveState();
       }
@@ -115,7 +129,7 @@ export class ParquetStreamSink implements StreamSink {
   async commit(): Promise<void> {
     this.assertUsable();
     await this.guard(async () => {
-      if (this.file) await this.finishFile();
+      if (this.file || this.qfile) await this.finishFile();
       if (this.nextSeq !== this.committedSeq || this.checkpointMoved) await this.saveState();
     });
   }
@@ -142,7 +156,8 @@ export class ParquetStreamSink implements StreamSink {
     this.end();
     try {
       await this.file?.abort();
-      this.file = undefined;
+      await this.qfile?.abort();
+      this.file = this.qfile = undefined;
       for (const f of this.pending) await removeQuietly(join(this.dir, f.name));
       this.pending.length = 0;
       if (this.s.created && this.committedSeq === 0 && this.stored?.generation !== this.s.generation) await removeQuietly(this.dir);
@@ -152,12 +167,12 @@ export class ParquetStreamSink implements StreamSink {
   }
 
   result(): SinkResult {
-    const open = { rows: this.file?.rows ?? 0, bytes: this.file?.bytes ?? 0 };
     const all = [...this.committed, ...this.pending];
     const base = this.live ? this.s.layout.link : this.dir;
     return {
-      rows: all.reduce((n, f) => n + f.rows, open.rows),
-      bytes: all.reduce((n, f) => n + f.bytes, open.bytes),
+      rows: all.reduce((n, f) => (f.quarantine ? n : n + f.rows), this.file?.rows ?? 0),
+      quarantined: all.reduce((n, f) => (f.quarantine ? n + f.rows : n), this.qfile?.rows ?? 0),
+      bytes: all.reduce((n, f) => n + f.bytes, (this.file?.bytes ?? 0) + (this.qfile?.bytes ?? 0)),
       outputs: all.map((f) => this.s.layout.relative(join(base, f.name))),
       ...(this.stored ? { stored: this.stored } : {}),
     };
@@ -191,13 +206,39 @@ export class ParquetStreamSink implements StreamSink {
     return this.file;
   }
 
-  /** Finish the open file as `part-<nextSeq>` (durable, not yet in the state). */
+  /** The quarantine file of commit `nextSeq`; the first one creates `_quarantine/` durably. */
+  private async openQuarantineFile(): Promise<ParquetFileWriter> {
+    const columns = this.s.params.quarantineColumns;
+    if (!columns) throw new DatakitError('INTERNAL.ERROR', `stream ${this.s.params.stateKey} has no quarantine columns`);
+    const qdir = join(this.dir, QUARANTINE_DIR);
+    try {
+      await mkdir(qdir, { recursive: true });
+      await fsyncDir(this.dir);
+    } catch (e) {
+      throw writeFailed(`creating ${qdir}`, e);
+    }
+    this.qfile = await ParquetFileWriter.open(join(qdir, partFileName(this.nextSeq)), columns, { rowGroupRows: this.s.rowGroupRows, compression: this.s.compression });
+    return this.qfile;
+  }
+
+  private full(f: ParquetFileWriter | undefined): boolean {
+    return f !== undefined && (f.rows >= this.s.rollRows || f.bytes >= this.s.rollBytes);
+  }
+
+  /** Finish the open file as `part-<nextSeq>` and its quarantine file, if any (durable, not yet in the state). */
   private async finishFile(): Promise<void> {
-    const f = this.file;
-    if (!f) return;
-    this.file = undefined;
-    const done = await f.finish();
-    this.pending.push({ name: partFileName(this.nextSeq), rows: done.rows, bytes: done.bytes });
+    if (!this.file && !this.qfile) return;
+    const name = partFileName(this.nextSeq);
+    if (this.file) {
+      const done = await this.file.finish();
+      this.file = undefined;
+      this.pending.push({ name, rows: done.rows, bytes: done.bytes });
+    }
+    if (this.qfile) {
+      const done = await this.qfile.finish();
+      this.qfile = undefined;
+      this.pending.push({ name: join(QUARANTINE_DIR, name), rows: done.rows, bytes: done.bytes, quarantine: true });
+    }
     this.nextSeq += 1;
   }
 

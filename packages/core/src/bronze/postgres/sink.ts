@@ -9,6 +9,10 @@
  * fewer, longer transactions cut the time this side waits for the server to drain each `COPY`
  * (2.4 s → 1.0 s of idle over 2M rows at 100,000 rows per transaction).
  *
+ * Quarantined rows (`write`'s `quarantine`) are held until the transaction commits, then copied into
+ * the quarantine table (`br_<stream>__quarantine`, or its staging twin, created on first use) in the
+ * same transaction. They are few, and held for one transaction at most (one batch by default).
+ *
  * Rows written since the last commit are not stored: a crash loses them with the open transaction
  * and the next run re-reads them from the stored checkpoint, so nothing doubles. When this sink
  * fails, it rolls the transaction back and `result().rows` drops to what is committed; the runner
@@ -24,8 +28,8 @@ import type { Column, Row, StreamState } from '../../types.js';
 import type { OpenStreamParams, SinkResult, StoredStreamState, StreamSink } from '../types.js';
 import { copyFormat, type CopyFormat } from './copy-format.js';
 import { isConnectionError, mapCopyError, mapPgError, type Scrub } from './errors.js';
-import { commentSql } from './generation.js';
-import { addColumnsSql, columnIdent, copySql, displayName, qualified } from './sql.js';
+import { commentSql, stagingComment } from './generation.js';
+import { addColumnsSql, addMissingColumns, columnIdent, copySql, createTableSql, displayName, qualified, tableColumns } from './sql.js';
 import { upsertState } from './state.js';
 
 /** Everything {@link PostgresStreamSink} needs, prepared by the target's `openStream`. */
@@ -38,6 +42,8 @@ export interface PostgresSinkSetup {
   table: string;
   /** The live table (`br_<bronze name>`). */
   live: string;
+  /** The quarantine table rows set aside go to (staging or live, like `table`), and its live name. */
+  quarantine: { table: string; live: string };
   generation: string;
   /** Commits already in the generation (resumed or appended), else 0. */
   seq: number;
@@ -90,6 +96,11 @@ export class PostgresStreamSink implements StreamSink {
   private pendingRows = 0;
   private committedBytes = 0;
   private pendingBytes = 0;
+  /** Quarantined rows of the open transaction, copied at its commit. */
+  private held: Row[] = [];
+  private quarantined = 0;
+  /** The quarantine table exists with every quarantine column. */
+  private quarantineReady = false;
   private done = false;
   private readonly output: string;
   private readonly staged: boolean;
@@ -104,9 +115,9 @@ export class PostgresStreamSink implements StreamSink {
     this.output = displayName(s.schema, s.live);
   }
 
-  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean): Promise<void> {
+  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean, quarantine?: Row[]): Promise<void> {
     this.assertOpen();
-    if (!rows.length && !hasCheckpoint) return;
+    if (!rows.length && !hasCheckpoint && !quarantine?.length) return;
     // copied now: the kit may reuse its checkpoint object for the next batch
     const next = hasCheckpoint ? { kit: structuredClone(checkpoint) } : undefined;
     const client = this.client ?? (await this.begin());
@@ -119,6 +130,10 @@ export class PostgresStreamSink implements StreamSink {
         throw error;
       }
       this.pendingRows += rows.length;
+    }
+    if (quarantine?.length) {
+      if (!this.s.params.quarantineColumns) throw new DatakitError('INTERNAL.ERROR', `stream ${this.s.params.stateKey} has no quarantine columns`);
+      for (const r of quarantine) this.held.push(r);
     }
     if (next) {
       this.next = next;
@@ -164,6 +179,13 @@ export class PostgresStreamSink implements StreamSink {
         await client.query(`DROP TABLE IF EXISTS ${qualified(schema, live)}`);
         await client.query(`ALTER TABLE ${qualified(schema, table)} RENAME TO ${quoteIdent(live)}`);
         await client.query(commentSql(schema, live, null));
+        // the quarantine is replaced with the stream: by the generation's, or by none
+        const q = this.s.quarantine;
+        await client.query(`DROP TABLE IF EXISTS ${qualified(schema, q.live)}`);
+        if (await tableColumns(client, schema, q.table)) {
+          await client.query(`ALTER TABLE ${qualified(schema, q.table)} RENAME TO ${quoteIdent(q.live)}`);
+          await client.query(commentSql(schema, q.live, null));
+        }
       });
     }
     this.end();
@@ -182,16 +204,18 @@ export class PostgresStreamSink implements StreamSink {
     this.next = undefined;
     this.pendingRows = 0;
     this.pendingBytes = 0;
+    this.held = [];
     if (this.s.created && this.stored?.generation !== this.s.generation) {
-      await this.s.pool.query(`DROP TABLE IF EXISTS ${qualified(this.s.schema, this.s.table)}`).catch(() => undefined);
+      for (const table of [this.s.table, this.s.quarantine.table]) await this.s.pool.query(`DROP TABLE IF EXISTS ${qualified(this.s.schema, table)}`).catch(() => undefined);
     }
   }
 
   result(): SinkResult {
     return {
       rows: this.committedRows + this.pendingRows,
+      quarantined: this.quarantined + this.held.length,
       bytes: this.committedBytes + this.pendingBytes,
-      outputs: [this.output],
+      outputs: this.quarantined + this.held.length ? [this.output, displayName(this.s.schema, this.s.quarantine.live)] : [this.output],
       ...(this.stored ? { stored: this.stored } : {}),
     };
   }
@@ -290,7 +314,7 @@ export class PostgresStreamSink implements StreamSink {
     const client = this.client ?? (await this.begin());
     const kit = this.next ? this.next.kit : this.kit;
     // every commit counts, except a swap that carries no rows
-    const seq = this.seq + (this.pendingRows > 0 || !before ? 1 : 0);
+    const seq = this.seq + (this.pendingRows > 0 || this.held.length > 0 || !before ? 1 : 0);
     const state: StoredStreamState = {
       ...(kit !== undefined ? { kit } : {}),
       generation: this.s.generation,
@@ -302,6 +326,7 @@ export class PostgresStreamSink implements StreamSink {
     };
     try {
       await this.endCopy();
+      if (this.held.length) await this.copyQuarantine(client);
       if (before) await before();
       await upsertState(client, this.s.schema, this.s.params.run.source, this.s.params.stateKey, state);
       await client.query('COMMIT');
@@ -317,8 +342,43 @@ export class PostgresStreamSink implements StreamSink {
     this.stored = state;
     this.committedRows += this.pendingRows;
     this.committedBytes += this.pendingBytes;
+    this.quarantined += this.held.length;
+    this.held = [];
     this.pendingRows = 0;
     this.pendingBytes = 0;
+  }
+
+  /** Copy the held quarantined rows into the quarantine table (created on first use) in the open transaction. */
+  private async copyQuarantine(client: pg.PoolClient): Promise<void> {
+    const { schema } = this.s;
+    const { table } = this.s.quarantine;
+    const columns = this.s.params.quarantineColumns!;
+    if (!this.quarantineReady) {
+      const have = await tableColumns(client, schema, table);
+      if (have) await addMissingColumns(client, schema, table, have, columns);
+      else {
+        await client.query(createTableSql(schema, table, columns));
+        // a staging table is dropped with its generation when that is abandoned
+        if (table !== this.s.quarantine.live) await client.query(commentSql(schema, table, stagingComment(this.s.params.run.source, this.s.params.stateKey, this.s.generation)));
+      }
+      this.quarantineReady = true;
+    }
+    const format = copyFormat(columns, this.s.copyFormat === 'text');
+    const stream: Writable = client.query(copyStreams.from(copySql(schema, table, columns, format.binary)));
+    const ended = finished(stream);
+    // the failure surfaces through `ended`; a write after it must not throw on its own
+    ended.catch(() => undefined);
+    const count = (n: number): void => void (this.pendingBytes += n);
+    if (format.header) stream.write(format.header);
+    for (const chunk of format.chunks(this.held, displayName(schema, table), count)) {
+      if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
+    }
+    stream.end(format.trailer);
+    try {
+      await ended;
+    } catch (e) {
+      throw mapCopyError(e, this.s.scrub, displayName(schema, table), columns.map(columnIdent));
+    }
   }
 
   /** Roll the open transaction back and forget its rows; a broken connection is discarded. */
@@ -330,6 +390,9 @@ export class PostgresStreamSink implements StreamSink {
     this.next = undefined;
     this.pendingRows = 0;
     this.pendingBytes = 0;
+    this.held = [];
+    // a rolled-back CREATE TABLE is gone again
+    this.quarantineReady = false;
     if (!client) return;
     // a COPY still open (or failed half-way) leaves the connection mid-protocol: drop it
     if (copying || (cause !== undefined && isConnectionError(cause))) {

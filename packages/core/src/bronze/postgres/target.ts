@@ -3,13 +3,16 @@
  * with `COPY … FROM STDIN`, and the state of every stream in `bronze._datakit_state`, committed in the
  * same transaction as the rows it covers.
  *
+ * A stream's quarantine output (`Batch.quarantine`) is the table `br_<stream>__quarantine`, staged and
+ * swapped with the stream's table.
+ *
  * Full refreshes (and first loads) write a staging table that replaces the live one atomically at the
  * end; incremental runs append to the live table. A swap drops the old table, so grants made on it
  * are lost: give readers `ALTER DEFAULT PRIVILEGES IN SCHEMA bronze GRANT SELECT ON TABLES TO …`.
  */
 import pg from 'pg';
 import { DatakitError } from '../../errors.js';
-import { warehouseTableName } from '../../naming.js';
+import { quarantineTableName, warehouseTableName } from '../../naming.js';
 import type { BronzeTarget, OpenStreamParams, SourceState, StreamSink } from '../types.js';
 import { isConnectionError, mapPgError, scrubberFor, type Scrub } from './errors.js';
 import { commentSql, dropAbandonedStaging, newGenerationId, stagingComment, stagingTableName } from './generation.js';
@@ -157,7 +160,8 @@ export class PostgresTarget implements BronzeTarget {
       else await ignoreRace(c.query(createTableSql(this.schema, live, columns)));
       return { table: live, generation: stored?.generation ?? newGenerationId(), seq: stored?.seq ?? 0, kit: stored?.kit, created: false };
     });
-    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, commitRows: this.commitRows, commitMs: this.commitMs, copyFormat: this.copyFormat, ...setup, onDone: () => this.sinks.delete(sink) });
+    const quarantine = { table: quarantineTableName(setup.table === live ? live : stagingTableName(params.bronzeName, setup.generation)), live: quarantineTableName(live) };
+    const sink: PostgresStreamSink = new PostgresStreamSink({ pool, schema: this.schema, scrub: this.scrub, params, live, quarantine, commitRows: this.commitRows, commitMs: this.commitMs, copyFormat: this.copyFormat, ...setup, onDone: () => this.sinks.delete(sink) });
     this.sinks.add(sink);
     return sink;
   }

@@ -4,7 +4,9 @@
  * ```
  * <prefix>/<source>/<bronze name>/part-<gen>-<seq>.parquet     what readers read: the live generation
  * <prefix>/<source>/<bronze name>/_manifest.json               the live generation and its files
+ * <prefix>/<source>/<bronze name>/_quarantine/part-<gen>-<seq>.parquet   records set aside by commit seq
  * <prefix>/<source>/_staging/<bronze name>/<gen>/part-<seq>.parquet   a full refresh being written
+ * <prefix>/<source>/_staging/<bronze name>/<gen>/_quarantine/part-<seq>.parquet
  * <prefix>/_state/<source>/<state key>.json                     state (see state.ts)
  * ```
  *
@@ -12,7 +14,7 @@
  * a crash overwrites the same key, and parts at or beyond the stored `seq` are orphans of a crash.
  */
 import { CopyObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GENERATION_RE } from '../parquet/layout.js';
+import { GENERATION_RE, QUARANTINE_DIR } from '../parquet/layout.js';
 import { s3Error, type S3Location } from './client.js';
 
 /** The prefix under `<source>/` that holds full refreshes being written. */
@@ -38,14 +40,14 @@ export class S3StreamLayout {
     this.staging = `${loc.prefix}${source}/${STAGING_DIR}/${bronzeName}/`;
   }
 
-  /** The live key of commit `seq` of `generation`. */
-  liveKey(generation: string, seq: number): string {
-    return `${this.live}part-${generation}-${String(seq).padStart(6, '0')}.parquet`;
+  /** The live key of commit `seq` of `generation` (of its quarantine output with `quarantine`). */
+  liveKey(generation: string, seq: number, quarantine = false): string {
+    return `${this.live}${quarantine ? `${QUARANTINE_DIR}/` : ''}part-${generation}-${String(seq).padStart(6, '0')}.parquet`;
   }
 
-  /** The staging key of commit `seq` of `generation`. */
-  stagedKey(generation: string, seq: number): string {
-    return `${this.staging}${generation}/part-${String(seq).padStart(6, '0')}.parquet`;
+  /** The staging key of commit `seq` of `generation` (of its quarantine output with `quarantine`). */
+  stagedKey(generation: string, seq: number, quarantine = false): string {
+    return `${this.staging}${generation}/${quarantine ? `${QUARANTINE_DIR}/` : ''}part-${String(seq).padStart(6, '0')}.parquet`;
   }
 
   /** `s3://bucket/key` */
@@ -80,21 +82,32 @@ export class S3StreamLayout {
    * parts of `generation` at or beyond `seq` (commits never stored).
    */
   async strayLive(generation: string | undefined, seq: number): Promise<string[]> {
-    return (await this.list(this.live)).filter((k) => {
-      const m = LIVE_RE.exec(k.slice(this.live.length));
+    const q = `${this.live}${QUARANTINE_DIR}/`;
+    return [...(await this.list(this.live)), ...(await this.list(q))].filter((k) => {
+      const m = LIVE_RE.exec(k.slice(k.startsWith(q) ? q.length : this.live.length));
       return m && (m[1] !== generation || Number(m[2]) >= seq);
     });
   }
 
   /** Staged parts of other generations, and of `generation` at or beyond `seq`. */
   async strayStaged(generation: string | undefined, seq: number): Promise<string[]> {
-    return (await this.list(this.staging, true)).filter((k) => {
-      const parts = k.slice(this.staging.length).split('/');
-      const m = STAGED_RE.exec(parts[1] ?? '');
-      // only `<gen>/part-…` of this stream (a partition's staging lives one level deeper)
-      if (parts.length !== 2 || !GENERATION_RE.test(parts[0]!) || !m) return false;
-      return parts[0] !== generation || Number(m[1]) >= seq;
-    });
+    return (await this.stagedParts()).filter((p) => p.generation !== generation || p.seq >= seq).map((p) => p.key);
+  }
+
+  /**
+   * The staged parts of this stream, `<gen>/part-…` and `<gen>/_quarantine/part-…` (a partition's
+   * staging lives one level deeper, under `partition=…/`), of one generation when given.
+   */
+  async stagedParts(generation?: string): Promise<{ key: string; generation: string; seq: number; quarantine: boolean }[]> {
+    const out: { key: string; generation: string; seq: number; quarantine: boolean }[] = [];
+    for (const key of await this.list(generation ? `${this.staging}${generation}/` : this.staging, true)) {
+      const parts = key.slice(this.staging.length).split('/');
+      const quarantine = parts.length === 3 && parts[1] === QUARANTINE_DIR;
+      const m = STAGED_RE.exec(parts[parts.length - 1] ?? '');
+      if (!m || !GENERATION_RE.test(parts[0]!) || (parts.length !== 2 && !quarantine)) continue;
+      out.push({ key, generation: parts[0]!, seq: Number(m[1]), quarantine });
+    }
+    return out;
   }
 
   /** Server-side copy of a staged part to its live key. */

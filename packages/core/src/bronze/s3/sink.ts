@@ -8,6 +8,9 @@
  * group plus the upload's part buffers, disk by one file. The state is written after the upload
  * succeeded — S3 acknowledges a PUT only once the object is durable.
  *
+ * Quarantined rows go to the part's twin under `_quarantine/`, uploaded with it and covered by the
+ * same state (a commit may have either or both).
+ *
  * A full refresh is staged under `_staging/` (invisible to readers). `finish()` copies its parts to
  * the stream prefix (server-side), writes `_manifest.json`, stores the state as live, then deletes
  * the previous generation's parts and the staging copies. See docs/bronze.md ("S3") for the window
@@ -48,12 +51,16 @@ interface DoneFile {
   key: string;
   rows: number;
   bytes: number;
+  /** A part of the quarantine output. */
+  quarantine?: boolean;
 }
 
 /** The S3 {@link StreamSink} (see the module comment). */
 export class S3StreamSink implements StreamSink {
   private columns: Column[];
   private file: ParquetFileWriter | undefined;
+  /** The open part of the quarantine output, numbered like `file`. */
+  private qfile: ParquetFileWriter | undefined;
   private tmp: string | undefined;
   private committedSeq: number;
   private nextSeq: number;
@@ -76,20 +83,25 @@ export class S3StreamSink implements StreamSink {
     this.live = !s.params.staged;
   }
 
-  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean): Promise<void> {
+  async write(rows: Row[], checkpoint: StreamState | undefined, hasCheckpoint: boolean, quarantine?: Row[]): Promise<void> {
     this.assertUsable();
     await this.guard(async () => {
       if (rows.length) {
-        const file = this.file ?? (await this.openFile());
+        const file = this.file ?? (this.file = await this.openFile(this.columns, ''));
         await file.append(rows, file.rows + 1);
+      }
+      if (quarantine?.length) {
+        const columns = this.s.params.quarantineColumns;
+        if (!columns) throw new DatakitError('INTERNAL.ERROR', `stream ${this.s.params.stateKey} has no quarantine columns`);
+        const file = this.qfile ?? (this.qfile = await this.openFile(columns, 'quarantine-'));
+        await file.append(quarantine, file.rows + 1);
       }
       if (hasCheckpoint) {
         this.kit = structuredClone(checkpoint);
         this.checkpointMoved = true;
         this.uncheckpointed = false;
-      } else if (rows.length) this.uncheckpointed = true;
-      const f = this.file;
-      if (f && (f.rows >= this.s.rollRows || f.bytes >= this.s.rollBytes)) {
+      } else if (rows.length || quarantine?.length) this.uncheckpointed = true;
+      if (this.full(this.file) || this.full(this.qfile)) {
         await this.finishFile();
         if (!this.uncheckpointed) await this.saveState();
       }
@@ -99,7 +111,7 @@ export class S3StreamSink implements StreamSink {
   async evolve(columns: Column[]): Promise<void> {
     this.assertUsable();
     await this.guard(async () => {
-      if (this.file) {
+      if (this.file || this.qfile) {
         await this.finishFile();
         if (!this.uncheckpointed) await this.saveState();
       }
@@ -110,7 +122,7 @@ export class S3StreamSink implements StreamSink {
   async commit(): Promise<void> {
     this.assertUsable();
     await this.guard(async () => {
-      if (this.file) await this.finishFile();
+      if (this.file || this.qfile) await this.finishFile();
       if (this.nextSeq !== this.committedSeq || this.checkpointMoved) await this.saveState();
     });
   }
@@ -121,10 +133,11 @@ export class S3StreamSink implements StreamSink {
       const { layout, generation } = this.s;
       if (this.s.params.staged) {
         const parts: string[] = [];
-        for (let seq = 0; seq < this.nextSeq; seq++) {
-          const to = layout.liveKey(generation, seq);
-          await layout.copy(layout.stagedKey(generation, seq), to);
-          parts.push(to);
+        const staged = (await layout.stagedParts(generation)).filter((p) => p.seq < this.nextSeq).sort((a, b) => a.seq - b.seq);
+        for (const p of staged) {
+          const to = layout.liveKey(generation, p.seq, p.quarantine);
+          await layout.copy(p.key, to);
+          if (!p.quarantine) parts.push(to);
         }
         await layout.writeManifest(generation, parts);
         this.live = true;
@@ -132,8 +145,8 @@ export class S3StreamSink implements StreamSink {
         // superseded once the new parts and the live state are durable
         await layout.remove(await layout.strayLive(generation, this.nextSeq));
         await layout.remove(await layout.strayStaged(undefined, 0));
-        for (const f of this.committed) f.key = layout.liveKey(generation, Number(/part-(\d+)\.parquet$/.exec(f.key)?.[1] ?? 0));
-      } else if (this.committed.length) {
+        for (const f of this.committed) f.key = layout.liveKey(generation, Number(/part-(\d+)\.parquet$/.exec(f.key)?.[1] ?? 0), f.quarantine);
+      } else if (this.committed.some((f) => !f.quarantine)) {
         const parts = (await layout.list(layout.live)).filter((k) => k.startsWith(`${layout.live}part-${generation}-`));
         await layout.writeManifest(generation, parts);
       }
@@ -148,7 +161,8 @@ export class S3StreamSink implements StreamSink {
     this.end();
     try {
       await this.file?.abort();
-      this.file = undefined;
+      await this.qfile?.abort();
+      this.file = this.qfile = undefined;
       // uploaded but never in the state: the next open would remove them too
       await this.s.layout.remove(this.pending.map((f) => f.key)).catch(() => undefined);
       this.pending.length = 0;
@@ -159,11 +173,11 @@ export class S3StreamSink implements StreamSink {
   }
 
   result(): SinkResult {
-    const open = { rows: this.file?.rows ?? 0, bytes: this.file?.bytes ?? 0 };
     const all = [...this.committed, ...this.pending];
     return {
-      rows: all.reduce((n, f) => n + f.rows, open.rows),
-      bytes: all.reduce((n, f) => n + f.bytes, open.bytes),
+      rows: all.reduce((n, f) => (f.quarantine ? n : n + f.rows), this.file?.rows ?? 0),
+      quarantined: all.reduce((n, f) => (f.quarantine ? n + f.rows : n), this.qfile?.rows ?? 0),
+      bytes: all.reduce((n, f) => n + f.bytes, (this.file?.bytes ?? 0) + (this.qfile?.bytes ?? 0)),
       outputs: all.map((f) => this.s.layout.url(f.key)),
       ...(this.stored ? { stored: this.stored } : {}),
     };
@@ -195,20 +209,33 @@ export class S3StreamSink implements StreamSink {
     this.tmp = undefined;
   }
 
-  private async openFile(): Promise<ParquetFileWriter> {
+  private async openFile(columns: Column[], prefix: string): Promise<ParquetFileWriter> {
     this.tmp ??= await mkdtemp(join(tmpdir(), 'datakit-s3-'));
-    this.file = await ParquetFileWriter.open(join(this.tmp, `part-${this.nextSeq}.parquet`), this.columns, { rowGroupRows: this.s.rowGroupRows, compression: this.s.compression });
-    return this.file;
+    return ParquetFileWriter.open(join(this.tmp, `${prefix}part-${this.nextSeq}.parquet`), columns, { rowGroupRows: this.s.rowGroupRows, compression: this.s.compression });
   }
 
-  /** Finish the open file and upload it as part `nextSeq` (durable in S3, not yet in the state). */
+  private full(f: ParquetFileWriter | undefined): boolean {
+    return f !== undefined && (f.rows >= this.s.rollRows || f.bytes >= this.s.rollBytes);
+  }
+
+  /** Finish the open file and its quarantine twin, and upload them as part `nextSeq` (durable in S3, not yet in the state). */
   private async finishFile(): Promise<void> {
-    const f = this.file;
-    if (!f) return;
-    this.file = undefined;
+    if (!this.file && !this.qfile) return;
+    if (this.file) {
+      await this.upload(this.file, false);
+      this.file = undefined;
+    }
+    if (this.qfile) {
+      await this.upload(this.qfile, true);
+      this.qfile = undefined;
+    }
+    this.nextSeq += 1;
+  }
+
+  private async upload(f: ParquetFileWriter, quarantine: boolean): Promise<void> {
     const done = await f.finish();
     const { layout, generation } = this.s;
-    const key = this.live ? layout.liveKey(generation, this.nextSeq) : layout.stagedKey(generation, this.nextSeq);
+    const key = this.live ? layout.liveKey(generation, this.nextSeq, quarantine) : layout.stagedKey(generation, this.nextSeq, quarantine);
     const upload = new Upload({
       client: layout.client,
       params: { Bucket: layout.loc.bucket, Key: key, Body: createReadStream(done.path), ContentType: 'application/vnd.apache.parquet' },
@@ -223,8 +250,7 @@ export class S3StreamSink implements StreamSink {
     } finally {
       await rm(done.path, { force: true }).catch(() => undefined);
     }
-    this.pending.push({ key, rows: done.rows, bytes: done.bytes });
-    this.nextSeq += 1;
+    this.pending.push({ key, rows: done.rows, bytes: done.bytes, ...(quarantine ? { quarantine } : {}) });
   }
 
   private async saveState(): Promise<void> {

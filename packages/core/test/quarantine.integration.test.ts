@@ -226,3 +226,42 @@ describe.each([
     expect(await h.seen('items')).toEqual({ ids: [20], quarantine: [] });
   });
 });
+
+describe('the warehouse quarantine', () => {
+  it('refuses a quarantined value it cannot store, naming the quarantine table, and stores neither the batch nor its checkpoint', async () => {
+    const h = warehouseHarness();
+    const target = await h.target(4);
+    await target.open(SOURCE);
+    try {
+      const stream: Stream = { name: 'refused', columns, quarantineColumns, syncMode: 'full_refresh' };
+      const params = (states: Awaited<ReturnType<BronzeTarget['loadState']>>): OpenStreamParams => ({
+        run: { source: SOURCE, runId: `run-${++n}`, loadedAtMicros: 0n, logger: pino({ level: 'silent' }) },
+        stream,
+        columns,
+        quarantineColumns,
+        bronzeName: 'refused',
+        stateKey: 'refused',
+        staged: true,
+        ...(states.refused ? { stored: states.refused } : {}),
+      });
+      const sink = await target.openStream(params(await target.loadState(SOURCE)));
+      await sink.write(rowsOf(1, 2), { at: 2 }, true, [bad(3)]);
+      // an int64 beyond its range: refused before it reaches the server, mid-COPY
+      const error = await sink.write(rowsOf(4, 5), { at: 6 }, true, [[2n ** 70n, 'too big', null]]).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; message?: string },
+      );
+      expect(error).toMatchObject({ code: 'DATA.INVALID_RECORD' });
+      expect(error!.message).toContain('__quarantine');
+      expect((await target.loadState(SOURCE)).refused).toMatchObject({ phase: 'staging', kit: { at: 2 } });
+      await sink.abort();
+      // the connection was not left mid-COPY: the next run resumes the staging generation and finishes
+      const again = await target.openStream(params(await target.loadState(SOURCE)));
+      await again.write(rowsOf(4, 5), { at: 6 }, true, [bad(6)]);
+      await again.finish();
+      expect(await h.seen('refused')).toEqual({ ids: [1, 2, 4, 5], quarantine: expected([3, 6]) });
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -101,6 +101,8 @@ export class PostgresStreamSink implements StreamSink {
   private quarantined = 0;
   /** The quarantine table exists with every quarantine column. */
   private quarantineReady = false;
+  /** The quarantine's COPY failed half-way: the transaction's connection is mid-protocol. */
+  private midCopy = false;
   private done = false;
   private readonly output: string;
   private readonly staged: boolean;
@@ -369,14 +371,16 @@ export class PostgresStreamSink implements StreamSink {
     // the failure surfaces through `ended`; a write after it must not throw on its own
     ended.catch(() => undefined);
     const count = (n: number): void => void (this.pendingBytes += n);
-    if (format.header) stream.write(format.header);
-    for (const chunk of format.chunks(this.held, displayName(schema, table), count)) {
-      if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
-    }
-    stream.end(format.trailer);
     try {
+      if (format.header) stream.write(format.header);
+      for (const chunk of format.chunks(this.held, displayName(schema, table), count)) {
+        if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), ended]);
+      }
+      stream.end(format.trailer);
       await ended;
     } catch (e) {
+      // a value refused on this side leaves the COPY open: the connection cannot take a ROLLBACK
+      this.midCopy = true;
       throw mapCopyError(e, this.s.scrub, displayName(schema, table), columns.map(columnIdent));
     }
   }
@@ -394,8 +398,10 @@ export class PostgresStreamSink implements StreamSink {
     // a rolled-back CREATE TABLE is gone again
     this.quarantineReady = false;
     if (!client) return;
+    const midCopy = this.midCopy;
+    this.midCopy = false;
     // a COPY still open (or failed half-way) leaves the connection mid-protocol: drop it
-    if (copying || (cause !== undefined && isConnectionError(cause))) {
+    if (copying || midCopy || (cause !== undefined && isConnectionError(cause))) {
       this.release(client, true);
       return;
     }

@@ -33,16 +33,12 @@ export function topicColumns(config: Pick<KafkaKitConfig, 'keyFormat'>, valueCol
 
 /**
  * The quarantine output of a topic's stream (`KAFKA_POISON_POLICY=quarantine`): a poison message's
- * lineage, why it did not decode, and its key and value exactly as sent.
+ * lineage (but the decoded key), why it did not decode, and its key and value exactly as sent.
  */
-export function quarantineColumns(config: Pick<KafkaKitConfig, 'poisonPolicy'>): Column[] | undefined {
+export function quarantineColumns(config: Pick<KafkaKitConfig, 'keyFormat' | 'poisonPolicy'>, partitions?: number[]): Column[] | undefined {
   if (config.poisonPolicy !== 'quarantine') return undefined;
   return [
-    { name: '_kafka_topic', type: 'string', nullable: false, sourceType: 'kafka topic' },
-    { name: '_kafka_partition', type: 'int32', nullable: false, sourceType: 'kafka partition' },
-    { name: '_kafka_offset', type: 'int64', nullable: false, sourceType: 'kafka offset' },
-    { name: '_kafka_timestamp', type: 'timestamptz', nullable: true, sourceType: 'kafka timestamp (ms)' },
-    { name: '_kafka_headers', type: 'json', nullable: false, sourceType: 'kafka headers' },
+    ...lineageColumns(config, partitions).filter((c) => c.name !== '_kafka_key'),
     { name: 'reason', type: 'string', nullable: false, sourceType: 'datakit quarantine reason' },
     { name: 'raw_key', type: 'bytes', nullable: true, sourceType: 'kafka key (as sent)' },
     { name: 'raw_value', type: 'bytes', nullable: true, sourceType: 'kafka value (as sent)' },

@@ -52,8 +52,8 @@ export async function discoverTopics(ctx: Context, config: KafkaKitConfig): Prom
     }
     const registry = config.valueFormat === 'avro' ? new Registry(config) : undefined;
     const streams: Stream[] = [];
-    const quarantine = quarantineColumns(config);
     for (const [topic, partitions] of topics) {
+      const quarantine = quarantineColumns(config, partitions);
       streams.push({
         name: topic,
         columns: topicColumns(config, await valueColumns(config, registry, topic, ctx), partitions),
